@@ -1,0 +1,143 @@
+"""The browser implementation of the panel's ports, and start-up wiring. Runs only in Pyodide.
+
+Nothing here decides anything: it moves values between the DOM/fetch/postMessage and the core.
+"""
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from typing import Any
+
+from js import AbortSignal, console, document, performance, window  # type: ignore[import-not-found]
+from pyodide.ffi import JsProxy, create_proxy  # type: ignore[import-not-found]
+from pyodide.http import pyfetch  # type: ignore[import-not-found]
+
+from .app import PanelApp
+from .lookup import HttpReply
+from .origins import parse_allow_list
+from .ports import FetchFailed, FetchTimedOut
+from .state import PanelConfig
+from .view import ContactCard, PanelView
+
+TELEMETRY_URL = "/telemetry"
+TELEMETRY_DEADLINE_S = 5.0
+_CONSOLE = {"debug": "debug", "info": "info", "warning": "warn", "error": "error"}
+
+
+class BrowserPorts:
+    """PanelPorts over the real page: ``root`` is the ``#panel`` element."""
+
+    def __init__(self, root: Any) -> None:
+        self._root = root
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
+        try:
+            response = await pyfetch(
+                url,
+                method="GET",
+                headers={"Accept": "application/json"},
+                credentials="same-origin",
+                cache="no-store",
+                signal=AbortSignal.timeout(int(deadline_s * 1000)),
+            )
+            text = await response.text()
+        except Exception as error:
+            if "TimeoutError" in repr(error) or "AbortError" in repr(error) or "aborted" in str(error):
+                raise FetchTimedOut(url) from None
+            raise FetchFailed(str(error)) from None
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        return HttpReply(status=response.status, body=body)
+
+    def render(self, view: PanelView) -> None:
+        root = self._root
+        root.setAttribute("data-state", view.state)
+        root.setAttribute("data-interaction-id", view.interaction_id)
+        root.setAttribute("data-crm-id", view.crm_id)
+        root.setAttribute("aria-busy", "true" if view.state in ("booting", "loading") else "false")
+        self._text("headline", view.headline)
+        self._text("detail", view.detail)
+        self._text("agent", view.agent)
+        self._text("announcement", view.announcement)
+        self._contact(view.contact)
+        self._matches(view.matches)
+
+    def log(self, level: str, message: str) -> None:
+        getattr(console, _CONSOLE.get(level, "log"))(f"[panel] {message}")
+
+    def send_telemetry(self, name: str, fields: dict[str, object]) -> None:
+        self.spawn(self._post_telemetry(name, fields))
+
+    def now_ms(self) -> float:
+        return float(performance.now())
+
+    def spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: "asyncio.Task[None]") -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.log("error", f"background job failed: {task.exception()!r}")
+
+    async def _post_telemetry(self, name: str, fields: dict[str, object]) -> None:
+        try:
+            await pyfetch(
+                TELEMETRY_URL,
+                method="POST",
+                headers={"Content-Type": "application/json"},
+                body=json.dumps({"name": name, "fields": fields}),
+                credentials="same-origin",
+                signal=AbortSignal.timeout(int(TELEMETRY_DEADLINE_S * 1000)),
+            )
+        except Exception as error:  # telemetry must never disturb the panel
+            self.log("debug", f"telemetry not sent: {error}")
+
+    def _field(self, name: str) -> Any:
+        return self._root.querySelector(f'[data-field="{name}"]')
+
+    def _text(self, name: str, value: str) -> None:
+        element = self._field(name)
+        if element.textContent != value:
+            element.textContent = value
+
+    def _contact(self, card: ContactCard | None) -> None:
+        section = self._field("contact")
+        section.hidden = card is None
+        for part in ("name", "company", "phone", "email"):
+            element = section.querySelector(f'[data-contact="{part}"]')
+            element.textContent = getattr(card, part) if card else ""
+
+    def _matches(self, cards: tuple[ContactCard, ...]) -> None:
+        listing = self._field("matches")
+        listing.replaceChildren()
+        listing.hidden = not cards
+        for card in cards:
+            item = document.createElement("li")
+            item.setAttribute("data-crm-id", card.crm_id)
+            item.textContent = " · ".join(part for part in (card.name, card.company, card.phone) if part)
+            listing.appendChild(item)
+
+
+def _to_python(data: object) -> object:
+    return data.to_py() if isinstance(data, JsProxy) else data
+
+
+def start() -> None:
+    """Wire the core to the page: drain what the bridge buffered, then mark the panel ready."""
+    root = document.getElementById("panel")
+    config = PanelConfig(allowed_origins=parse_allow_list(root.getAttribute("data-desktop-origins") or ""))
+    app = PanelApp(BrowserPorts(root), config)
+
+    def on_message(origin: str, from_parent: bool, data: object) -> None:
+        try:
+            app.on_host_message(str(origin), bool(from_parent), _to_python(data))
+        except Exception as error:  # the panel must outlive any single bad message
+            console.error(f"[panel] failed to handle a host message: {error!r}")
+
+    window.cxonePanelBridge.attach(create_proxy(on_message))
+    app.start()

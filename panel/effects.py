@@ -1,0 +1,31 @@
+"""What the core asks the shell to do; the shell performs these and nothing else."""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class StartLookup:
+    """Fetch the CRM context for an interaction, abandoning it after ``deadline_s``."""
+
+    interaction_id: str
+    request_id: int
+    url: str
+    deadline_s: float
+
+
+@dataclass(frozen=True)
+class Log:
+    level: Literal["debug", "info", "warning", "error"]
+    message: str
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """A structured record for the proxy's telemetry endpoint (failures the team must see)."""
+
+    name: str
+    fields: dict[str, object] = field(default_factory=dict)
+
+
+Effect = StartLookup | Log | Telemetry

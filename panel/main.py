@@ -1,0 +1,5 @@
+"""PyScript entry point: start the panel in the page."""
+
+from panel.browser import start
+
+start()

@@ -1,0 +1,39 @@
+"""The panel's only door to the browser: a small interface the shell implements once.
+
+``panel.browser`` implements it with the DOM, fetch and postMessage; tests pass their own,
+the way httpx lets a test swap its transport.
+"""
+
+from collections.abc import Coroutine
+from typing import Any, Protocol
+
+from .lookup import HttpReply
+from .view import PanelView
+
+
+class FetchTimedOut(Exception):
+    """The request was abandoned at its deadline."""
+
+
+class FetchFailed(Exception):
+    """The request failed before any HTTP status arrived (network down, proxy unreachable)."""
+
+
+class PanelPorts(Protocol):
+    async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
+        """GET a same-origin URL with credentials; raise FetchTimedOut or FetchFailed."""
+        ...
+
+    def render(self, view: PanelView) -> None: ...
+
+    def log(self, level: str, message: str) -> None: ...
+
+    def send_telemetry(self, name: str, fields: dict[str, object]) -> None: ...
+
+    def now_ms(self) -> float:
+        """A monotonic clock in milliseconds."""
+        ...
+
+    def spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run a coroutine concurrently, so a slow request never delays the next event."""
+        ...

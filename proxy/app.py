@@ -1,0 +1,76 @@
+"""The application factory: validated settings in, a Starlette app out. No globals, no import-time work."""
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route
+
+from .assets import ImmutableFiles, PANEL_SOURCE_SUFFIXES, panel_sources, runtime_assets
+from .auth import AgentSessions, RequireAgent
+from .crm.base import CrmAdapter
+from .crm.demo import DemoCrmAdapter
+from .crm_routes import CrmRoutes
+from .health import healthz
+from .panel_page import PanelPage
+from .registration import load_registrations
+from .security_headers import SecurityHeaders
+from .settings import Settings
+from .telemetry import receive_telemetry
+
+
+def create_crm_adapter(settings: Settings) -> CrmAdapter:
+    """The adapter the settings choose, with its credentials kept server-side."""
+    token = settings.crm_token.get_secret_value() if settings.crm_token else ""
+    client = httpx.AsyncClient(
+        base_url=settings.crm_url,
+        timeout=settings.crm_timeout_s,
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+    )
+    return DemoCrmAdapter(client)
+
+
+def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
+    """Assemble the proxy; ``crm`` replaces the configured adapter (tests pass a fake)."""
+    crm_adapter = crm if crm is not None else create_crm_adapter(settings)
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(48)
+    sessions = AgentSessions(secret, settings.session_ttl_s)
+    runtime = runtime_assets(settings.runtime_dir)
+    sources = panel_sources(settings.site_dir / "panel")
+    registrations = load_registrations(settings.registrations_file)
+    page = PanelPage(
+        site_dir=settings.site_dir,
+        runtime=runtime,
+        sources=sources,
+        registrations=registrations,
+        desktop_origins=[str(origin) for origin in settings.allowed_desktop_origins],
+        public_url=settings.panel_origin,
+        sessions=sessions,
+        demo=settings.demo,
+    )
+    require_agent = [Middleware(RequireAgent, sessions=sessions)]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        *page.routes(),
+        Mount(f"/runtime/{runtime.digest}", app=ImmutableFiles(directory=runtime.directory)),
+        Mount(f"/panel-src/{sources.digest}", app=ImmutableFiles(directory=sources.directory, suffixes=PANEL_SOURCE_SUFFIXES)),
+        Mount("/crm", routes=CrmRoutes(crm_adapter, settings.default_region).routes(), middleware=require_agent),
+        Route("/telemetry", receive_telemetry, methods=["POST"], middleware=require_agent),
+    ]
+    if settings.demo:
+        from .demo.desktop import DesktopSimulator  # demo-only code is not loaded in production
+
+        routes += DesktopSimulator(settings, next(iter(registrations.values()))).routes()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await crm_adapter.aclose()
+
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)

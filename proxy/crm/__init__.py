@@ -1,0 +1,1 @@
+"""CRM adapters: one interface, one module per CRM."""

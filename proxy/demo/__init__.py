@@ -1,0 +1,1 @@
+"""Demo-only pieces: the simulated CXone Agent desktop, the demo CRM service and the launcher."""

@@ -1,0 +1,59 @@
+"""``python -m proxy --demo``: start the demo CRM service, then the proxy with the simulated desktop."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import uvicorn
+from pydantic import SecretStr
+
+from ..app import create_app
+from ..settings import Settings
+
+CRM_START_DEADLINE_S = 20.0
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(url: str, deadline_s: float, child: subprocess.Popen[bytes]) -> None:
+    """Poll until the service answers, it exits, or the deadline passes."""
+    give_up = time.monotonic() + deadline_s
+    while time.monotonic() < give_up:
+        if child.poll() is not None:
+            raise SystemExit(f"the demo CRM exited with status {child.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the demo CRM did not answer at {url} within {deadline_s:.0f} s")
+
+
+def run_demo(settings: Settings) -> None:
+    crm_port = free_port(settings.host)
+    token = secrets.token_urlsafe(32)
+    database = settings.demo_data_dir / "democrm.sqlite3"
+    command = [sys.executable, "-m", "proxy.demo.crm_service", "--host", settings.host, "--port", str(crm_port), "--db", str(database)]
+    child = subprocess.Popen(command, env={**os.environ, "DEMO_CRM_TOKEN": token})
+    try:
+        crm_url = f"http://{settings.host}:{crm_port}"
+        wait_until_healthy(f"{crm_url}/healthz", CRM_START_DEADLINE_S, child)
+        demo_settings = settings.model_copy(update={"crm_url": crm_url, "crm_token": SecretStr(token)})
+        app = create_app(demo_settings)
+        print(f"\n  Simulated CXone Agent desktop: http://localhost:{settings.port}/desktop\n", flush=True)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=None)
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
