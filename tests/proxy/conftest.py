@@ -1,0 +1,69 @@
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from panel.models import CrmContact
+from proxy.app import create_app
+from proxy.crm.base import CrmError, CrmTimeout
+from proxy.settings import Settings
+
+SECRET = "s" * 40
+
+
+class FakeCrm:
+    """A CRM adapter that records what it was asked and answers from a table."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.contacts = {"+14155550123": (CrmContact(id="c-1", name="Ada Lovelace", crm="fake"),)}
+        self.failure: Exception | None = None
+        self.closed = False
+
+    async def find_contacts_by_phone(self, e164: str) -> tuple[CrmContact, ...]:
+        self.asked.append(e164)
+        if self.failure is not None:
+            raise self.failure
+        return self.contacts.get(e164, ())
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def runtime_dir(tmp_path: Path) -> Path:
+    runtime = tmp_path / "runtime"
+    (runtime / "pyscript").mkdir(parents=True)
+    (runtime / "DIGEST").write_text("abc123\n")
+    (runtime / "pyodide.asm.wasm").write_bytes(b"\0asm")
+    (runtime / "pyscript" / "core.js").write_text("export {};")
+    return runtime
+
+
+@pytest.fixture
+def settings(runtime_dir: Path) -> Settings:
+    return Settings(
+        demo=False,
+        session_secret=SECRET,
+        crm_url="http://crm.invalid",
+        public_url="https://panel.example.com",
+        desktop_origins="https://*.cxone.com http://localhost:8000",
+        runtime_dir=runtime_dir,
+    )
+
+
+@pytest.fixture
+def crm() -> FakeCrm:
+    return FakeCrm()
+
+
+@pytest.fixture
+def client(settings: Settings, crm: FakeCrm) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, crm=crm), base_url="https://panel.example.com") as test_client:
+        yield test_client
+
+
+__all__ = ["CrmError", "CrmTimeout", "FakeCrm", "SECRET"]
