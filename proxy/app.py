@@ -62,9 +62,11 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
         Route("/telemetry", receive_telemetry, methods=["POST"], middleware=require_agent),
     ]
     if settings.demo:
-        from .demo.desktop import DesktopSimulator  # demo-only code is not loaded in production
+        from .demo.baseline import BaselinePage  # demo-only code is not loaded in production
+        from .demo.desktop import DesktopSimulator
 
         routes += DesktopSimulator(settings, next(iter(registrations.values()))).routes()
+        routes += BaselinePage(runtime).routes()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,0 +1,164 @@
+"""Browser tests: the real demo (proxy + demo CRM processes) driven in Debian's Chromium."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Frame, Page, Request
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+    # Any name but the loopback ones fails to resolve: a request that tries to leave the machine fails loudly.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost, EXCLUDE *.localhost",
+]
+SERVER_START_DEADLINE_S = 60.0
+PANEL_READY_TIMEOUT_MS = 60_000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    port: int
+    log: Path
+
+    @property
+    def desktop_url(self) -> str:
+        return f"http://localhost:{self.port}/desktop"
+
+    @property
+    def panel_origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def set_crm_behaviour(self, delay_ms: int = 0, fail_status: int = 0) -> None:
+        response = httpx.put(
+            f"http://127.0.0.1:{self.port}/demo/crm-behaviour", json={"delay_ms": delay_ms, "fail_status": fail_status}, timeout=5
+        )
+        response.raise_for_status()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """`python -m proxy --demo`, exactly as `make demo` runs it, on a free port."""
+    workdir = tmp_path_factory.mktemp("demo")
+    port = _free_port()
+    log = workdir / "demo.log"
+    env = {**os.environ, "PANEL_DEMO_DATA_DIR": str(workdir)}
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "proxy", "--demo", "--port", str(port)], cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    server = DemoServer(port=port, log=log)
+    try:
+        give_up = time.monotonic() + SERVER_START_DEADLINE_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the demo exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/demo/crm-behaviour", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > give_up:
+                pytest.fail(f"the demo did not come up in {SERVER_START_DEADLINE_S:.0f} s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)  # polling a process we started, bounded by the deadline above
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class Desktop:
+    """The simulated CXone Agent desktop with the panel in its iframe."""
+
+    page: Page
+    server: DemoServer
+    requests: list[Request] = field(default_factory=list)
+
+    @property
+    def panel(self) -> Frame:
+        frame = self.page.frame(name="panel")
+        assert frame is not None, "the panel iframe is missing"
+        return frame
+
+    def open(self) -> "Desktop":
+        self.page.on("request", lambda request: self.requests.append(request))
+        self.page.goto(self.server.desktop_url)
+        return self
+
+    def wait_ready(self) -> "Desktop":
+        self.panel.wait_for_selector('#panel:not([data-state="booting"])', state="attached", timeout=PANEL_READY_TIMEOUT_MS)
+        return self
+
+    def ring(self, ani: str, **options: Any) -> str:
+        return str(self.page.evaluate("(options) => desktop.ring(options)", {"ani": ani, **options}))
+
+    def call(self, method: str, *args: Any) -> Any:
+        return self.page.evaluate(f"(args) => desktop.{method}(...args)", list(args))
+
+    def wait_panel(self, state: str, interaction_id: str = "", timeout_ms: float = 10_000) -> None:
+        selector = f'#panel[data-state="{state}"]'
+        if interaction_id:
+            selector += f'[data-interaction-id="{interaction_id}"]'
+        self.panel.wait_for_selector(selector, state="attached", timeout=timeout_ms)
+
+    def attribute(self, name: str) -> str:
+        return self.panel.get_attribute("#panel", name) or ""
+
+    def text(self, field_name: str) -> str:
+        return self.panel.locator(f'[data-field="{field_name}"]').text_content() or ""
+
+    def wait_agent_text(self, text: str) -> None:
+        self.panel.wait_for_function(
+            "(text) => document.querySelector('[data-field=agent]').textContent === text", arg=text, timeout=10_000
+        )
+
+    def lookups(self) -> list[str]:
+        return [request.url for request in self.requests if "/crm/contact" in request.url]
+
+
+@pytest.fixture
+def desktop(page: Page, demo_server: DemoServer) -> Iterator[Desktop]:
+    demo_server.set_crm_behaviour()
+    yield Desktop(page, demo_server)
+    demo_server.set_crm_behaviour()
+
+
+@pytest.fixture
+def ready_desktop(desktop: Desktop) -> Desktop:
+    return desktop.open().wait_ready()
+
+
+__all__ = ["Browser", "Desktop", "DemoServer"]
