@@ -10,13 +10,17 @@ PY := $(VENV)/bin/python
 WASM_PLATFORM := pyemscripten_2026_0_wasm32
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test unit runtime deps test-deps chromium clean
+.PHONY: demo test unit lint runtime deps test-deps chromium clean
 
 demo: deps runtime
 	$(PY) -m proxy --demo --port $(PORT)
 
-test: test-deps runtime chromium
+test: lint test-deps runtime chromium
 	$(PY) -m pytest
+
+lint: test-deps
+	$(PY) -m ruff check panel proxy tests
+	$(PY) -m ruff format --check panel proxy tests
 
 unit: test-deps
 	$(PY) -m pytest tests/unit tests/proxy

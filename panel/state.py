@@ -4,10 +4,10 @@ Pure functions over frozen values. Every interaction keeps its own context (its 
 matches), keyed by ContactID, so a late answer or a second call never overwrites another's.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Mapping
 
 from .effects import Effect, Log, StartLookup, Telemetry
 from .host_protocol import (
@@ -19,7 +19,7 @@ from .host_protocol import (
     SubscriptionAcknowledged,
     parse_batch,
 )
-from .lookup import LOOKUP_DEADLINE_S, LookupFailed, LookupFound, LookupOutcome, lookup_key, lookup_url
+from .lookup import LOOKUP_DEADLINE_S, LookupFound, LookupOutcome, lookup_key, lookup_url
 from .models import AgentStatus, CrmContact, Interaction, InteractionState
 from .origins import OriginPattern, origin_allowed
 
@@ -93,7 +93,9 @@ def receive_message(state: PanelState, config: PanelConfig, origin: str, from_pa
     return Transition(state, tuple(effects))
 
 
-def finish_lookup(state: PanelState, interaction_id: str, request_id: int, outcome: LookupOutcome, elapsed_ms: float) -> Transition:
+def finish_lookup(
+    state: PanelState, interaction_id: str, request_id: int, outcome: LookupOutcome, elapsed_ms: float
+) -> Transition:
     """Record a lookup's outcome on its own interaction; answers to superseded requests are dropped."""
     context = state.contexts.get(interaction_id)
     if context is None or context.lookup is None or context.lookup.request_id != request_id:
@@ -157,7 +159,9 @@ def _is_stale(current: Interaction, update: Interaction) -> bool:
     return update.changed_at < current.changed_at
 
 
-def _apply_interaction(state: PanelState, config: PanelConfig, interaction: Interaction, effects: list[Effect]) -> PanelState:
+def _apply_interaction(
+    state: PanelState, config: PanelConfig, interaction: Interaction, effects: list[Effect]
+) -> PanelState:
     contexts = dict(state.contexts)
     current = contexts.get(interaction.id)
     if current is not None and _is_stale(current.interaction, interaction):

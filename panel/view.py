@@ -80,7 +80,9 @@ def _with(view: PanelView, **changes: object) -> PanelView:
 
 
 def _card(contact: CrmContact) -> ContactCard:
-    return ContactCard(crm_id=contact.id, name=contact.name, company=contact.company, phone=contact.phone, email=contact.email)
+    return ContactCard(
+        crm_id=contact.id, name=contact.name, company=contact.company, phone=contact.phone, email=contact.email
+    )
 
 
 def _agent_text(agent: AgentStatus | None) -> str:

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
-from .assets import ImmutableFiles, PANEL_SOURCE_SUFFIXES, panel_sources, runtime_assets
+from .assets import PANEL_SOURCE_SUFFIXES, ImmutableFiles, panel_sources, runtime_assets
 from .auth import AgentSessions, RequireAgent
 from .crm.base import CrmAdapter
 from .crm.demo import DemoCrmAdapter
@@ -57,7 +57,10 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         *page.routes(),
         Mount(f"/runtime/{runtime.digest}", app=ImmutableFiles(directory=runtime.directory)),
-        Mount(f"/panel-src/{sources.digest}", app=ImmutableFiles(directory=sources.directory, suffixes=PANEL_SOURCE_SUFFIXES)),
+        Mount(
+            f"/panel-src/{sources.digest}",
+            app=ImmutableFiles(directory=sources.directory, suffixes=PANEL_SOURCE_SUFFIXES),
+        ),
         Mount("/crm", routes=CrmRoutes(crm_adapter, settings.default_region).routes(), middleware=require_agent),
         Route("/telemetry", receive_telemetry, methods=["POST"], middleware=require_agent),
     ]

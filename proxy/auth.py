@@ -40,7 +40,11 @@ class AgentSessions:
     def verify(self, token: str) -> Agent | None:
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
                 options={"require": ["sub", "exp", "iat"]},
             )
         except jwt.PyJWTError:
@@ -49,8 +53,13 @@ class AgentSessions:
 
     def set_cookie(self, response: Response, agent_id: str) -> None:
         response.set_cookie(
-            SESSION_COOKIE, self.issue(agent_id), max_age=self.ttl_s, path="/",
-            secure=True, httponly=True, samesite="none",
+            SESSION_COOKIE,
+            self.issue(agent_id),
+            max_age=self.ttl_s,
+            path="/",
+            secure=True,
+            httponly=True,
+            samesite="none",
         )
         # Starlette writes Partitioned only on Python >= 3.14 (http.cookies); add the attribute here.
         name, value = response.raw_headers[-1]

@@ -66,7 +66,10 @@ class PanelPage:
         # Rendered once here, so a broken template stops start-up instead of failing requests.
         self._pages = {
             panel_id: page.substitute(
-                **urls, panel_id=html.escape(panel_id), desktop_origins=html.escape(origins), config_url="/pyscript.toml"
+                **urls,
+                panel_id=html.escape(panel_id),
+                desktop_origins=html.escape(origins),
+                config_url="/pyscript.toml",
             )
             for panel_id in registrations
         }

@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 PANEL_PATH = "/cxone-panel"
 SANDBOX_TOKENS = frozenset(
-    {"allow-scripts", "allow-same-origin", "allow-forms", "allow-popups", "allow-popups-to-escape-sandbox", "allow-downloads"}
+    {
+        "allow-scripts",
+        "allow-same-origin",
+        "allow-forms",
+        "allow-popups",
+        "allow-popups-to-escape-sandbox",
+        "allow-downloads",
+    }
 )
 REQUIRED_SANDBOX_TOKENS = frozenset({"allow-scripts", "allow-same-origin"})
 PERMISSIONS = frozenset({"clipboard-read", "clipboard-write", "fullscreen", "microphone", "camera"})
@@ -98,6 +105,8 @@ def load_registrations(path: Path) -> dict[str, PanelRegistration]:
             field = ".".join(str(part) for part in detail["loc"]) or "document"
             raise RegistrationError(f"{path}: registration [{index}] field {field!r}: {detail['msg']}") from None
         if registration.panelId in registrations:
-            raise RegistrationError(f"{path}: registration [{index}] field 'panelId': duplicate {registration.panelId!r}")
+            raise RegistrationError(
+                f"{path}: registration [{index}] field 'panelId': duplicate {registration.panelId!r}"
+            )
         registrations[registration.panelId] = registration
     return registrations

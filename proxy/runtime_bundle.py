@@ -100,7 +100,9 @@ def build(node_modules: Path, wheel_dir: Path, out: Path) -> str:
     # In-memory IndexedDB for frames where the browser denies storage (PyScript needs one to boot).
     fake_idb = node_modules / "fake-indexeddb"
     for part in ("auto", "build/esm"):
-        shutil.copytree(fake_idb / part, staging / "fake-indexeddb" / part, ignore=shutil.ignore_patterns("*.map", "*.d.ts"))
+        shutil.copytree(
+            fake_idb / part, staging / "fake-indexeddb" / part, ignore=shutil.ignore_patterns("*.map", "*.d.ts")
+        )
     lockfile = build_lockfile(pyodide_dir / "pyodide-lock.json", wheels)
     (staging / "pyodide-lock.json").write_text(json.dumps(lockfile, indent=1))
     digest = content_digest(staging)

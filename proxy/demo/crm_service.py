@@ -82,7 +82,9 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
         with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
             db.row_factory = sqlite3.Row
             if phone:
-                rows = db.execute("SELECT * FROM contacts WHERE phone_e164 = ? ORDER BY id LIMIT ?", (phone, MAX_RESULTS))
+                rows = db.execute(
+                    "SELECT * FROM contacts WHERE phone_e164 = ? ORDER BY id LIMIT ?", (phone, MAX_RESULTS)
+                )
             else:
                 rows = db.execute("SELECT * FROM contacts ORDER BY id LIMIT ?", (MAX_RESULTS,))
             return [dict(row) for row in rows]

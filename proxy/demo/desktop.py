@@ -27,7 +27,9 @@ ADMIN_TIMEOUT_S = 5.0
 class DesktopSimulator:
     def __init__(self, settings: Settings, registration: PanelRegistration) -> None:
         self._crm_url = settings.crm_url
-        self._crm_headers = {"Authorization": f"Bearer {settings.crm_token.get_secret_value()}"} if settings.crm_token else {}
+        self._crm_headers = (
+            {"Authorization": f"Bearer {settings.crm_token.get_secret_value()}"} if settings.crm_token else {}
+        )
         self._panel_origin = settings.panel_origin
         self._registration = registration.resolved(settings.panel_origin)
         self._foreign_origin = f"http://{FOREIGN_HOST}:{settings.port}"

@@ -15,6 +15,11 @@ from ..app import create_app
 from ..settings import Settings
 
 CRM_START_DEADLINE_S = 20.0
+STOP_GRACE_S = 5.0
+
+
+class ServiceDidNotStart(RuntimeError):
+    """A child service exited or stayed silent past its start-up deadline."""
 
 
 def free_port(host: str) -> int:
@@ -24,36 +29,55 @@ def free_port(host: str) -> int:
 
 
 def wait_until_healthy(url: str, deadline_s: float, child: subprocess.Popen[bytes]) -> None:
-    """Poll until the service answers, it exits, or the deadline passes."""
+    """Poll until the service answers 200, it exits, or the deadline passes."""
     give_up = time.monotonic() + deadline_s
     while time.monotonic() < give_up:
         if child.poll() is not None:
-            raise SystemExit(f"the demo CRM exited with status {child.returncode}")
+            raise ServiceDidNotStart(f"it exited with status {child.returncode}")
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.1)
-    raise SystemExit(f"the demo CRM did not answer at {url} within {deadline_s:.0f} s")
+        time.sleep(0.1)  # polling another process, bounded by the deadline
+    raise ServiceDidNotStart(f"nothing answered at {url} within {deadline_s:.0f} s")
+
+
+def stop(child: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> None:
+    """Ask a child to stop; kill it if it has not within the grace period."""
+    child.terminate()
+    try:
+        child.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def run_demo(settings: Settings) -> None:
     crm_port = free_port(settings.host)
     token = secrets.token_urlsafe(32)
     database = settings.demo_data_dir / "democrm.sqlite3"
-    command = [sys.executable, "-m", "proxy.demo.crm_service", "--host", settings.host, "--port", str(crm_port), "--db", str(database)]
+    command = [
+        sys.executable,
+        "-m",
+        "proxy.demo.crm_service",
+        "--host",
+        settings.host,
+        "--port",
+        str(crm_port),
+        "--db",
+        str(database),
+    ]
     child = subprocess.Popen(command, env={**os.environ, "DEMO_CRM_TOKEN": token})
     try:
         crm_url = f"http://{settings.host}:{crm_port}"
-        wait_until_healthy(f"{crm_url}/healthz", CRM_START_DEADLINE_S, child)
+        try:
+            wait_until_healthy(f"{crm_url}/healthz", CRM_START_DEADLINE_S, child)
+        except ServiceDidNotStart as error:
+            raise SystemExit(f"the demo CRM did not start: {error}") from None
         demo_settings = settings.model_copy(update={"crm_url": crm_url, "crm_token": SecretStr(token)})
         app = create_app(demo_settings)
         print(f"\n  Simulated CXone Agent desktop: http://localhost:{settings.port}/desktop\n", flush=True)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=None)
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
+        stop(child)

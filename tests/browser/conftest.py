@@ -1,10 +1,8 @@
 """Browser tests: the real demo (proxy + demo CRM processes) driven in Debian's Chromium."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,13 +10,20 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Frame, Page, Request
+from playwright.sync_api import Frame, Page, Request
+
+from proxy.demo.launcher import ServiceDidNotStart, free_port, stop, wait_until_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     # Any name but the loopback ones fails to resolve: a request that tries to leave the machine fails loudly.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost, EXCLUDE *.localhost",
 ]
@@ -54,49 +59,36 @@ class DemoServer:
 
     def set_crm_behaviour(self, delay_ms: int = 0, fail_status: int = 0) -> None:
         response = httpx.put(
-            f"http://127.0.0.1:{self.port}/demo/crm-behaviour", json={"delay_ms": delay_ms, "fail_status": fail_status}, timeout=5
+            f"http://127.0.0.1:{self.port}/demo/crm-behaviour",
+            json={"delay_ms": delay_ms, "fail_status": fail_status},
+            timeout=5,
         )
         response.raise_for_status()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """`python -m proxy --demo`, exactly as `make demo` runs it, on a free port."""
     workdir = tmp_path_factory.mktemp("demo")
-    port = _free_port()
+    port = free_port("127.0.0.1")
     log = workdir / "demo.log"
     env = {**os.environ, "PANEL_DEMO_DATA_DIR": str(workdir)}
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "proxy", "--demo", "--port", str(port)], cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "proxy", "--demo", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     server = DemoServer(port=port, log=log)
     try:
-        give_up = time.monotonic() + SERVER_START_DEADLINE_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the demo exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/demo/crm-behaviour", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > give_up:
-                pytest.fail(f"the demo did not come up in {SERVER_START_DEADLINE_S:.0f} s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)  # polling a process we started, bounded by the deadline above
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        wait_until_healthy(f"http://127.0.0.1:{port}/healthz", SERVER_START_DEADLINE_S, process)
+    except ServiceDidNotStart as error:
+        stop(process)
+        pytest.fail(f"the demo did not start: {error}\n{log.read_text()[-3000:]}")
+    yield server
+    stop(process)
 
 
 @dataclass
@@ -119,7 +111,9 @@ class Desktop:
         return self
 
     def wait_ready(self) -> "Desktop":
-        self.panel.wait_for_selector('#panel:not([data-state="booting"])', state="attached", timeout=PANEL_READY_TIMEOUT_MS)
+        self.panel.wait_for_selector(
+            '#panel:not([data-state="booting"])', state="attached", timeout=PANEL_READY_TIMEOUT_MS
+        )
         return self
 
     def ring(self, ani: str, **options: Any) -> str:
@@ -159,6 +153,3 @@ def desktop(page: Page, demo_server: DemoServer) -> Iterator[Desktop]:
 @pytest.fixture
 def ready_desktop(desktop: Desktop) -> Desktop:
     return desktop.open().wait_ready()
-
-
-__all__ = ["Browser", "Desktop", "DemoServer"]

@@ -10,9 +10,18 @@ from .conftest import Desktop
 
 def raw_ring(contact_id: str, ani: str, call_type: str = "Regular") -> dict[str, Any]:
     return {
-        "Type": "CallContactEvent", "ContactID": contact_id, "MasterID": contact_id, "Status": "Incoming",
-        "CallType": call_type, "ANI": ani, "DNIS": "+18005550100", "Skill": "4001", "IsInbound": "True",
-        "StartTimeUTC": "2026-12-04T10:00:00.000Z", "LastStateChangeTimeUTC": "2026-12-04T10:00:00.000Z", "FinalState": "False",
+        "Type": "CallContactEvent",
+        "ContactID": contact_id,
+        "MasterID": contact_id,
+        "Status": "Incoming",
+        "CallType": call_type,
+        "ANI": ani,
+        "DNIS": "+18005550100",
+        "Skill": "4001",
+        "IsInbound": "True",
+        "StartTimeUTC": "2026-12-04T10:00:00.000Z",
+        "LastStateChangeTimeUTC": "2026-12-04T10:00:00.000Z",
+        "FinalState": "False",
     }
 
 
@@ -43,7 +52,9 @@ def test_unknown_number_is_no_match(ready_desktop: Desktop) -> None:
 def test_slow_crm_errors_within_the_deadline_and_the_next_call_still_pops(ready_desktop: Desktop) -> None:
     ready_desktop.server.set_crm_behaviour(delay_ms=6_000)
     telemetry = []
-    ready_desktop.page.on("request", lambda request: telemetry.append(request) if request.url.endswith("/telemetry") else None)
+    ready_desktop.page.on(
+        "request", lambda request: telemetry.append(request) if request.url.endswith("/telemetry") else None
+    )
     rang_at = time.monotonic()
     slow_call = ready_desktop.ring("+14155550123")
     ready_desktop.wait_panel("error", slow_call, timeout_ms=3_500)  # the 3 s deadline, with margin

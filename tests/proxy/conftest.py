@@ -6,7 +6,6 @@ from starlette.testclient import TestClient
 
 from panel.models import CrmContact
 from proxy.app import create_app
-from proxy.crm.base import CrmError, CrmTimeout
 from proxy.settings import Settings
 
 SECRET = "s" * 40
@@ -64,6 +63,3 @@ def crm() -> FakeCrm:
 def client(settings: Settings, crm: FakeCrm) -> Iterator[TestClient]:
     with TestClient(create_app(settings, crm=crm), base_url="https://panel.example.com") as test_client:
         yield test_client
-
-
-__all__ = ["CrmError", "CrmTimeout", "FakeCrm", "SECRET"]

@@ -129,7 +129,9 @@ def test_telemetry_is_validated_and_needs_a_session(client: TestClient, caplog: 
     assert caplog.records[-1].telemetry == {"agent": "agent-7", **record}  # type: ignore[attr-defined]
     assert client.post("/telemetry", json={"name": "Bad Name"}).status_code == 422
     assert client.post("/telemetry", json={"name": "x", "fields": {"nested": {"a": 1}}}).status_code == 422
-    assert client.post("/telemetry", content=json.dumps({"name": "x", "fields": {"pad": "a" * 5000}})).status_code == 413
+    assert (
+        client.post("/telemetry", content=json.dumps({"name": "x", "fields": {"pad": "a" * 5000}})).status_code == 413
+    )
 
 
 def test_demo_mode_hands_the_panel_a_partitioned_session(settings: Settings, crm: FakeCrm) -> None:

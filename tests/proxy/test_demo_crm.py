@@ -32,7 +32,12 @@ async def adapter(crm_app) -> AsyncIterator[DemoCrmAdapter]:  # type: ignore[no-
 
 async def test_finds_a_contact_by_e164(adapter: DemoCrmAdapter) -> None:
     (contact,) = await adapter.find_contacts_by_phone("+14155550123")
-    assert (contact.id, contact.name, contact.company, contact.crm) == ("c-1001", "Ada Lovelace", "Analytical Engines Ltd", "demo")
+    assert (contact.id, contact.name, contact.company, contact.crm) == (
+        "c-1001",
+        "Ada Lovelace",
+        "Analytical Engines Ltd",
+        "demo",
+    )
 
 
 async def test_shared_and_international_numbers(adapter: DemoCrmAdapter) -> None:
@@ -59,7 +64,10 @@ async def test_told_to_fail_it_fails(adapter: DemoCrmAdapter, crm_app) -> None: 
             await adapter.find_contacts_by_phone("+14155550123")
         assert (await admin.put("/admin/behaviour", json={"fail_status": 200})).status_code == 422
         assert (await admin.put("/admin/behaviour", json={"delay_ms": -1})).status_code == 422
-        assert (await admin.get("/admin/behaviour")).json() == {"delay_ms": 0, "fail_status": 503}  # bad input changed nothing
+        assert (await admin.get("/admin/behaviour")).json() == {
+            "delay_ms": 0,
+            "fail_status": 503,
+        }  # bad input changed nothing
 
 
 async def test_told_to_be_slow_it_times_out(crm_app) -> None:  # type: ignore[no-untyped-def]
@@ -87,7 +95,9 @@ async def test_transport_timeouts_become_crm_timeouts() -> None:
 
 async def test_unreadable_answers_are_errors() -> None:
     adapter = DemoCrmAdapter(
-        httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(200, text="<html>")), base_url="http://crm")
+        httpx.AsyncClient(
+            transport=httpx.MockTransport(lambda request: httpx.Response(200, text="<html>")), base_url="http://crm"
+        )
     )
     with pytest.raises(CrmError, match="unreadable"):
         await adapter.find_contacts_by_phone("+14155550123")

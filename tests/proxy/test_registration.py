@@ -29,7 +29,10 @@ def test_the_shipped_file_is_valid() -> None:
 
 def test_relative_url_is_resolved_against_the_public_url(tmp_path: Path) -> None:
     registration = load_registrations(write(tmp_path, [VALID]))["crm-context"]
-    assert registration.resolved("https://panel.example.com").url == "https://panel.example.com/cxone-panel?panelId=crm-context"
+    assert (
+        registration.resolved("https://panel.example.com").url
+        == "https://panel.example.com/cxone-panel?panelId=crm-context"
+    )
 
 
 @pytest.mark.parametrize(

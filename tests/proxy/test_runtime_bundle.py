@@ -13,7 +13,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def make_wheel(directory: Path, name: str, version: str, requires: list[str]) -> Path:
     path = directory / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(f"Requires-Dist: {r}\n" for r in requires)
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requires
+    )
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(f"{name.replace('-', '_').lower()}/__init__.py", "")
         archive.writestr(f"{name.replace('-', '_')}-{version}.dist-info/METADATA", metadata)

@@ -12,7 +12,10 @@ COMPLETE = {"session_secret": "x" * 32, "crm_url": "http://crm", "public_url": "
 def test_demo_needs_nothing_and_adds_the_simulator_origin() -> None:
     settings = Settings(demo=True, PORT=8123)
     assert [str(origin) for origin in settings.allowed_desktop_origins] == [
-        "https://*.cxone.com", "https://*.niceincontact.com", "https://*.incontact.com", "http://localhost:8123",
+        "https://*.cxone.com",
+        "https://*.niceincontact.com",
+        "https://*.incontact.com",
+        "http://localhost:8123",
     ]
     assert settings.panel_origin == "http://127.0.0.1:8123"
 
@@ -44,7 +47,10 @@ def test_environment_and_settings_file(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("PANEL_DESKTOP_ORIGINS", "https://*.example.net")
     settings = load_settings(settings_file, {})
     assert (settings.demo, settings.default_region, settings.port) == (True, "GB", 9001)
-    assert [str(origin) for origin in settings.allowed_desktop_origins] == ["https://*.example.net", "http://localhost:9001"]
+    assert [str(origin) for origin in settings.allowed_desktop_origins] == [
+        "https://*.example.net",
+        "http://localhost:9001",
+    ]
 
 
 def test_start_up_error_names_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:

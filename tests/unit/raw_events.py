@@ -23,8 +23,13 @@ def call_event(contact_id: str = "5001", status: str = "Incoming", **overrides: 
 
 
 def agent_state(state: str = "Available", reason: str = "", acw: str = "False") -> dict[str, Any]:
-    return {"Type": "AgentState", "CurrentState": state, "CurrentOutReason": reason, "IsAcw": acw,
-            "StartTimeUTC": "2026-12-04T09:00:00.000Z"}
+    return {
+        "Type": "AgentState",
+        "CurrentState": state,
+        "CurrentOutReason": reason,
+        "IsAcw": acw,
+        "StartTimeUTC": "2026-12-04T09:00:00.000Z",
+    }
 
 
 def batch(*events: object) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -40,10 +40,15 @@ def test_call_event_is_normalised() -> None:
     event = parse_event(call_event(contact_id="777", ANI="4155550123", DNIS="8005550100", Skill="12"))
     assert isinstance(event, InteractionUpdated)
     interaction = event.interaction
-    assert (interaction.id, interaction.ani, interaction.dnis, interaction.skill) == ("777", "4155550123", "8005550100", "12")
+    assert (interaction.id, interaction.ani, interaction.dnis, interaction.skill) == (
+        "777",
+        "4155550123",
+        "8005550100",
+        "12",
+    )
     assert interaction.channel is Channel.VOICE
     assert interaction.direction is Direction.INBOUND
-    assert interaction.changed_at == datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc)
+    assert interaction.changed_at == datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
     assert interaction.closed is False
 
 
@@ -134,12 +139,19 @@ json_values = st.recursive(
 )
 event_like = st.fixed_dictionaries(
     {"Type": st.sampled_from(["CallContactEvent", "AgentState", "Other"])},
-    optional={key: json_values for key in ("ContactID", "Status", "ANI", "IsInbound", "FinalState", "LastStateChangeTimeUTC", "CurrentState")},
+    optional={
+        key: json_values
+        for key in ("ContactID", "Status", "ANI", "IsInbound", "FinalState", "LastStateChangeTimeUTC", "CurrentState")
+    },
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(json_values, st.fixed_dictionaries({"events": st.lists(st.one_of(event_like, json_values), max_size=5)})))
+@given(
+    st.one_of(json_values, st.fixed_dictionaries({"events": st.lists(st.one_of(event_like, json_values), max_size=5)}))
+)
 def test_parsing_never_raises_whatever_arrives(message: object) -> None:
     for event in parse_batch(message):
-        assert isinstance(event, (InteractionUpdated, AgentStatusChanged, SubscriptionAcknowledged, SessionAnnounced, EventIgnored))
+        assert isinstance(
+            event, (InteractionUpdated, AgentStatusChanged, SubscriptionAcknowledged, SessionAnnounced, EventIgnored)
+        )

@@ -5,7 +5,9 @@ from panel.models import Channel, Direction, Interaction, InteractionState
 
 
 def interaction(direction: Direction, ani: str, dnis: str) -> Interaction:
-    return Interaction(id="1", channel=Channel.VOICE, direction=direction, state=InteractionState.RINGING, ani=ani, dnis=dnis)
+    return Interaction(
+        id="1", channel=Channel.VOICE, direction=direction, state=InteractionState.RINGING, ani=ani, dnis=dnis
+    )
 
 
 def test_inbound_uses_ani_then_dnis() -> None:

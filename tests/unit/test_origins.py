@@ -38,7 +38,8 @@ def test_default_ports_are_normalised() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["ftp://x.com", "https://x.com/path", "https://*", "https://a.*.com", "https://*.com", "https://x.com:99999", "*"]
+    "text",
+    ["ftp://x.com", "https://x.com/path", "https://*", "https://a.*.com", "https://*.com", "https://x.com:99999", "*"],
 )
 def test_invalid_patterns_say_why(text: str) -> None:
     with pytest.raises(InvalidOriginPattern, match="'"):

@@ -133,7 +133,10 @@ def test_late_answer_for_another_call_never_overwrites_what_is_shown() -> None:
 
 def test_answer_for_a_closed_call_is_dropped() -> None:
     started = receive(ready(), call_event("1"))
-    closed = receive(started.state, call_event("1", "Disconnected", FinalState="True", LastStateChangeTimeUTC="2026-12-04T10:01:00.000Z"))
+    closed = receive(
+        started.state,
+        call_event("1", "Disconnected", FinalState="True", LastStateChangeTimeUTC="2026-12-04T10:01:00.000Z"),
+    )
     assert build_view(closed.state).state == "idle"
     late = finish_lookup(closed.state, "1", lookups(started)[0].request_id, LookupFound((ADA,)), 100.0)
     assert late.state == closed.state
@@ -165,7 +168,9 @@ def test_messages_from_other_windows_or_origins_are_ignored() -> None:
 def test_agent_state_is_shown() -> None:
     transition = receive(ready(), agent_state("Unavailable", "Lunch"))
     assert build_view(transition.state).agent == "Unavailable (Lunch)"
-    assert build_view(receive(ready(), agent_state("Available", acw="True")).state).agent == "Available · after-call work"
+    assert (
+        build_view(receive(ready(), agent_state("Available", acw="True")).state).agent == "Available · after-call work"
+    )
 
 
 def test_ignored_and_malformed_events_change_nothing_but_log() -> None:
