@@ -1,6 +1,6 @@
 """What the panel shows, as plain values: the shell copies these into the DOM as text only."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .models import AgentStatus, CrmContact, Direction, InteractionState
 from .state import InteractionContext, LookupStatus, PanelState, shown_context
@@ -11,6 +11,18 @@ _STATE_WORDS = {
     InteractionState.CONNECTED: "On call",
     InteractionState.HELD: "On hold",
     InteractionState.DISCONNECTED: "Wrapping up",
+}
+
+
+# Failure reasons are short codes for telemetry; agents read these instead.
+_FAILURE_WORDS = {
+    "timeout": "the CRM did not answer in time",
+    "http 504": "the CRM did not answer in time",
+    "http 502": "the CRM is not reachable",
+    "http 503": "the CRM proxy is busy",
+    "network error": "no connection to the CRM proxy",
+    "not signed in": "you are not signed in",
+    "invalid response": "the CRM proxy sent an unreadable answer",
 }
 
 
@@ -57,26 +69,27 @@ def _interaction_view(context: InteractionContext, agent: str) -> PanelView:
     base = PanelView(state="loading", interaction_id=interaction.id, headline=headline, agent=agent)
     lookup = context.lookup
     if lookup is None or lookup.status is LookupStatus.PENDING:
-        return _with(base, state="loading", detail="Looking up the caller…", announcement=headline)
+        return replace(base, state="loading", detail="Looking up the caller…", announcement=headline)
     if lookup.status is LookupStatus.FAILED:
-        return _with(base, state="error", detail=f"CRM context unavailable ({lookup.reason})", announcement=headline)
+        return replace(
+            base,
+            state="error",
+            detail=f"CRM context unavailable: {_FAILURE_WORDS.get(lookup.reason, lookup.reason)}",
+            announcement=headline,
+        )
     if lookup.status is LookupStatus.NO_MATCH:
-        return _with(base, state="nomatch", detail="No match in the CRM", announcement=f"{headline}: no match")
+        return replace(base, state="nomatch", detail="No match in the CRM", announcement=f"{headline}: no match")
     cards = tuple(_card(match) for match in lookup.matches)
     if len(cards) == 1:
         card = cards[0]
-        return _with(base, state="loaded", crm_id=card.crm_id, contact=card, announcement=f"{headline}: {card.name}")
-    return _with(
+        return replace(base, state="loaded", crm_id=card.crm_id, contact=card, announcement=f"{headline}: {card.name}")
+    return replace(
         base,
         state="loaded",
         detail=f"{len(cards)} matching records",
         matches=cards,
         announcement=f"{headline}: {len(cards)} matching records",
     )
-
-
-def _with(view: PanelView, **changes: object) -> PanelView:
-    return PanelView(**{**view.__dict__, **changes})
 
 
 def _card(contact: CrmContact) -> ContactCard:

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     crm_adapter: Literal["demo"] = "demo"
     crm_url: str = ""
     crm_token: SecretStr | None = None
-    crm_timeout_s: float = Field(default=2.8, gt=0, le=30)
+    crm_timeout_s: float = Field(default=2.5, gt=0, le=30)
     site_dir: Path = REPO_ROOT
     runtime_dir: Path = REPO_ROOT / "build" / "runtime"
     registrations_file: Path = Path(__file__).resolve().parent / "panel_registrations.json"

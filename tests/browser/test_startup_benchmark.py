@@ -6,6 +6,7 @@ reload with the runtime in cache, as an agent's second page load would be.
 """
 
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,11 @@ def _measure(page: Page, url: str, mark: str, frame_name: str | None) -> tuple[f
 
 @pytest.mark.benchmark
 def test_start_up_against_a_bare_pyscript_page(
-    browser_type: BrowserType, browser_type_launch_args: dict[str, Any], demo_server: DemoServer, tmp_path: Path
+    browser_type: BrowserType,
+    browser_type_launch_args: dict[str, Any],
+    demo_server: DemoServer,
+    tmp_path: Path,
+    report: Callable[[str], None],
 ) -> None:
     origin = demo_server.panel_origin
     cases = {
@@ -60,7 +65,6 @@ def test_start_up_against_a_bare_pyscript_page(
             figures[name]["warm"].append(warm)
 
     lines = [
-        "",
         f"Start-up, ms from navigation to ready (median of {RUNS}; each sample in a fresh Chromium profile)",
         f"| {'page':<32} | cold | warm |",
         f"|{'-' * 34}|-----:|-----:|",
@@ -69,5 +73,6 @@ def test_start_up_against_a_bare_pyscript_page(
         lines.append(
             f"| {name:<32} | {statistics.median(samples['cold']):4.0f} | {statistics.median(samples['warm']):4.0f} |"
         )
-    print("\n".join(lines))
+    for line in lines:
+        report(line)
     assert all(value > 0 for samples in figures.values() for series in samples.values() for value in series)

@@ -97,7 +97,10 @@ async def test_network_failure_shows_error() -> None:
     ports.fetch_json = fail  # type: ignore[method-assign]
     app.on_host_message(HOST, True, batch(call_event("1")))
     await ports.settle()
-    assert ports.renders[-1].state == "error" and "network error" in ports.renders[-1].detail
+    assert (
+        ports.renders[-1].state == "error"
+        and ports.renders[-1].detail == "CRM context unavailable: no connection to the CRM proxy"
+    )
 
 
 async def test_renders_only_when_the_view_changes() -> None:
