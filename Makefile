@@ -21,6 +21,7 @@ test: lint test-deps runtime chromium
 lint: test-deps
 	$(PY) -m ruff check panel proxy tests
 	$(PY) -m ruff format --check panel proxy tests
+	$(PY) -m mypy
 
 unit: test-deps
 	$(PY) -m pytest tests/unit tests/proxy

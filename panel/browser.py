@@ -8,9 +8,9 @@ import json
 from collections.abc import Coroutine
 from typing import Any
 
-from js import AbortSignal, console, document, performance, window  # type: ignore[import-not-found]
-from pyodide.ffi import JsProxy, create_proxy  # type: ignore[import-not-found]
-from pyodide.http import pyfetch  # type: ignore[import-not-found]
+from js import AbortSignal, console, document, performance, window
+from pyodide.ffi import JsProxy, create_proxy
+from pyodide.http import pyfetch
 
 from .app import PanelApp
 from .lookup import HttpReply

@@ -184,9 +184,13 @@ def _apply_interaction(
             lookup = Lookup(LookupStatus.PENDING, next_request_id)
             effects.append(StartLookup(interaction.id, next_request_id, lookup_url(key), config.lookup_deadline_s))
             next_request_id += 1
-    state_changed = current is None or current.interaction.state != interaction.state
-    seq = state.seq + 1 if state_changed else state.seq
-    contexts[interaction.id] = InteractionContext(interaction, lookup, seq if state_changed else current.seq)
+    if current is None or current.interaction.state != interaction.state:
+        seq = state.seq + 1  # a new state: this interaction is now the most recent
+        context_seq = seq
+    else:
+        seq = state.seq
+        context_seq = current.seq
+    contexts[interaction.id] = InteractionContext(interaction, lookup, context_seq)
     if len(contexts) > MAX_CONTEXTS:
         oldest = min(contexts.values(), key=lambda context: (_SHOW_PRIORITY[context.interaction.state], context.seq))
         del contexts[oldest.interaction.id]

@@ -1,8 +1,8 @@
 """``python -m proxy [--demo] [--settings FILE] [--port N]``: validate the settings, then serve."""
 
 import argparse
-import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
@@ -14,10 +14,10 @@ from .registration import RegistrationError
 from .settings import Settings
 
 
-def load_settings(settings_file: Path | None, overrides: dict[str, object]) -> Settings:
+def load_settings(settings_file: Path | None, overrides: dict[str, Any]) -> Settings:
     """Settings from the environment and an optional file; exit with one line per bad setting."""
     try:
-        return Settings(_env_file=settings_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=settings_file, **overrides)  # type: ignore[call-arg]  # pydantic-settings init kwarg
     except ValidationError as error:
         lines = []
         for problem in error.errors(include_url=False):
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.settings is not None and not args.settings.is_file():
         raise SystemExit(f"settings file not found: {args.settings}")
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if args.demo:
         overrides["demo"] = True
     if args.port is not None:
@@ -53,4 +53,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -15,6 +15,7 @@ import sys
 import zipfile
 from email.parser import Parser
 from pathlib import Path
+from typing import Any
 
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
 DIGEST_FILE = "DIGEST"
@@ -33,7 +34,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def wheel_entry(wheel: Path) -> dict[str, object]:
+def wheel_entry(wheel: Path) -> dict[str, Any]:
     """A lockfile entry for one wheel, read from its own metadata."""
     with zipfile.ZipFile(wheel) as archive:
         metadata_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
@@ -65,11 +66,11 @@ def wheel_entry(wheel: Path) -> dict[str, object]:
     }
 
 
-def build_lockfile(stock_lockfile: Path, wheels: list[Path]) -> dict[str, object]:
+def build_lockfile(stock_lockfile: Path, wheels: list[Path]) -> dict[str, Any]:
     """Our wheels only, under Pyodide's own ``info`` block (ABI and Python version)."""
     stock = json.loads(stock_lockfile.read_text())
     packages = {entry["name"]: entry for entry in map(wheel_entry, wheels)}
-    missing = {dep for entry in packages.values() for dep in entry["depends"]} - packages.keys()  # type: ignore[union-attr]
+    missing = {dep for entry in packages.values() for dep in entry["depends"]} - packages.keys()
     if missing:
         raise SystemExit(f"runtime bundle: wheels missing for dependencies {sorted(missing)}")
     return {"info": stock["info"], "packages": dict(sorted(packages.items())), "tool": {}}
