@@ -94,6 +94,9 @@
     close: (id) => update(id, {Status: "Disconnected", FinalState: "True"}),
     setAgentState(state, reason = "") {
       agentState = rawAgentState(state, reason);
+      const picker = document.getElementById("agent-state");
+      const value = reason ? `${state}|${reason}` : state;
+      if ([...picker.options].some((option) => option.value === value)) picker.value = value;
       broadcast([agentState]);
     },
     send(rawEvents) { broadcast(rawEvents); },
