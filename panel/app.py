@@ -1,12 +1,24 @@
 """Runs the core against a set of ports: holds the current state and performs the effects.
 
-This is the only stateful object in the panel; it knows nothing of the browser.
+This is the only stateful object in the panel; it knows nothing of the browser. State changes
+apply at once, event by event; the screen is redrawn at most once per animation frame, so an
+event storm costs one render per frame and no lifecycle change is ever skipped.
 """
 
-from .effects import Effect, Log, StartLookup, Telemetry
+from .agent_actions import AgentAction
+from .effects import Effect, Log, PostToHost, StartLookup, Telemetry
+from .log_budget import LogBudget
 from .lookup import LookupFailed, LookupOutcome, outcome_from_reply
 from .ports import FetchFailed, FetchTimedOut, PanelPorts
-from .state import PanelConfig, PanelState, Transition, finish_lookup, mark_ready, receive_message
+from .state import (
+    PanelConfig,
+    PanelState,
+    Transition,
+    apply_action,
+    finish_lookup,
+    mark_ready,
+    receive_message,
+)
 from .view import PanelView, build_view
 
 
@@ -14,33 +26,50 @@ class PanelApp:
     def __init__(self, ports: PanelPorts, config: PanelConfig) -> None:
         self._ports = ports
         self._config = config
-        self.state = PanelState()
+        self._log_budget = LogBudget()
+        self._frame_requested = False
         self._shown: PanelView | None = None
-        self._render()
+        self.state = PanelState()
+        self._request_render()
 
     def start(self) -> None:
         """Mark the panel ready; call after the message handler is attached."""
         self.state = mark_ready(self.state)
-        self._render()
+        self._request_render()
 
     def on_host_message(self, origin: str, from_parent: bool, data: object) -> None:
         """Entry point for every postMessage the bridge hands over."""
         self._apply(receive_message(self.state, self._config, origin, from_parent, data))
 
+    def on_agent_action(self, action: AgentAction) -> None:
+        """Entry point for what the agent does in the panel."""
+        self._apply(apply_action(self.state, self._config, action))
+
     def _apply(self, transition: Transition) -> None:
+        changed = transition.state is not self.state
         self.state = transition.state
         for effect in transition.effects:
             self._perform(effect)
-        self._render()
+        if changed:
+            self._request_render()
 
     def _perform(self, effect: Effect) -> None:
         match effect:
             case StartLookup():
                 self._ports.spawn(self._lookup(effect))
+            case PostToHost(message, target_origin):
+                self._ports.post_to_host(message, target_origin)
             case Log(level, message):
-                self._ports.log(level, message)
+                self._log(level, message)
             case Telemetry(name, fields):
                 self._ports.send_telemetry(name, fields)
+
+    def _log(self, level: str, message: str) -> None:
+        admitted, held_back = self._log_budget.admit(level, self._ports.now_ms())
+        if held_back:
+            self._ports.log("info", f"{held_back} log lines were held back in the last window")
+        if admitted:
+            self._ports.log(level, message)
 
     async def _lookup(self, effect: StartLookup) -> None:
         started = self._ports.now_ms()
@@ -54,7 +83,13 @@ class PanelApp:
         elapsed = self._ports.now_ms() - started
         self._apply(finish_lookup(self.state, effect.interaction_id, effect.request_id, outcome, elapsed))
 
+    def _request_render(self) -> None:
+        if not self._frame_requested:
+            self._frame_requested = True
+            self._ports.request_frame(self._render)
+
     def _render(self) -> None:
+        self._frame_requested = False
         view = build_view(self.state)
         if view != self._shown:
             self._shown = view

@@ -5,24 +5,26 @@ Nothing here decides anything: it moves values between the DOM/fetch/postMessage
 
 import asyncio
 import json
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from js import AbortSignal, console, document, performance, window
-from pyodide.ffi import JsProxy, create_proxy
+from js import AbortSignal, Object, console, document, performance, window
+from pyodide.ffi import JsProxy, create_once_callable, create_proxy, to_js
 from pyodide.http import pyfetch
 
+from .agent_actions import AgentAction, CallCommand, ChooseRecord, ControlCall, EditNotes, SwitchTo
 from .app import PanelApp
 from .lookup import HttpReply
 from .origins import parse_allow_list
 from .ports import FetchFailed, FetchTimedOut
 from .state import PanelConfig
-from .view import ContactCard, PanelView
+from .view import ContactCard, InteractionTab, PanelView
 
 TELEMETRY_URL = "/telemetry"
 READY_MARK = "panel-ready"
 TELEMETRY_DEADLINE_S = 5.0
 _CONSOLE = {"debug": "debug", "info": "info", "warning": "warn", "error": "error"}
+_COMMAND_LABELS: dict[str, str] = {"answer": "Answer", "hold": "Hold", "resume": "Resume", "hangup": "Hang up"}
 
 
 class BrowserPorts:
@@ -31,6 +33,7 @@ class BrowserPorts:
     def __init__(self, root: Any) -> None:
         self._root = root
         self._tasks: set[asyncio.Task[None]] = set()
+        self._renders = 0
 
     async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
         try:
@@ -55,6 +58,8 @@ class BrowserPorts:
 
     def render(self, view: PanelView) -> None:
         root = self._root
+        self._renders += 1
+        root.setAttribute("data-render-count", str(self._renders))
         root.setAttribute("data-state", view.state)
         root.setAttribute("data-interaction-id", view.interaction_id)
         root.setAttribute("data-crm-id", view.crm_id)
@@ -64,7 +69,16 @@ class BrowserPorts:
         self._text("agent", view.agent)
         self._text("announcement", view.announcement)
         self._contact(view.contact)
-        self._matches(view.matches)
+        self._matches(view.matches, view.crm_id)
+        self._others(view.others)
+        self._controls(view.controls)
+        self._notes(view.interaction_id, view.notes)
+
+    def request_frame(self, callback: Callable[[], None]) -> None:
+        window.requestAnimationFrame(create_once_callable(lambda _timestamp: callback()))
+
+    def post_to_host(self, message: dict[str, object], target_origin: str) -> None:
+        window.parent.postMessage(to_js(message, dict_converter=Object.fromEntries), target_origin)
 
     def log(self, level: str, message: str) -> None:
         getattr(console, _CONSOLE.get(level, "log"))(f"[panel] {message}")
@@ -113,15 +127,68 @@ class BrowserPorts:
             element = section.querySelector(f'[data-contact="{part}"]')
             element.textContent = getattr(card, part) if card else ""
 
-    def _matches(self, cards: tuple[ContactCard, ...]) -> None:
+    def _matches(self, cards: tuple[ContactCard, ...], chosen: str) -> None:
         listing = self._field("matches")
         listing.replaceChildren()
         listing.hidden = not cards
         for card in cards:
             item = document.createElement("li")
             item.setAttribute("data-crm-id", card.crm_id)
-            item.textContent = " · ".join(part for part in (card.name, card.company, card.phone) if part)
+            text = " · ".join(part for part in (card.name, card.company, card.phone) if part)
+            button = _button(text, action="choose", crm_id=card.crm_id)
+            button.setAttribute("aria-pressed", "true" if card.crm_id == chosen else "false")
+            item.appendChild(button)
             listing.appendChild(item)
+
+    def _others(self, tabs: tuple[InteractionTab, ...]) -> None:
+        strip = self._field("others")
+        strip.replaceChildren()
+        strip.hidden = not tabs
+        for tab in tabs:
+            button = _button(tab.label, action="switch", interaction_id=tab.interaction_id)
+            button.setAttribute("data-ringing", "true" if tab.ringing else "false")
+            strip.appendChild(button)
+
+    def _controls(self, commands: tuple[CallCommand, ...]) -> None:
+        group = self._field("controls")
+        group.replaceChildren()
+        group.hidden = not commands
+        for command in commands:
+            group.appendChild(_button(_COMMAND_LABELS[command], action="control", command=command))
+
+    def _notes(self, interaction_id: str, notes: str) -> None:
+        """Bind the notes box to the interaction shown; never overwrite what the agent is typing."""
+        self._field("notes-label").hidden = not interaction_id
+        box = self._field("notes")
+        switched = box.getAttribute("data-notes-for") != interaction_id
+        if switched:
+            box.setAttribute("data-notes-for", interaction_id)
+        if (switched or document.activeElement != box) and box.value != notes:
+            box.value = notes
+
+
+def _button(text: str, **data: str) -> Any:
+    button = document.createElement("button")
+    button.type = "button"
+    button.textContent = text
+    for name, value in data.items():
+        button.setAttribute(f"data-{name.replace('_', '-')}", value)
+    return button
+
+
+def _action_from_click(event: Any, shown_id: str) -> AgentAction | None:
+    """Translate a click on a ``data-action`` button into an agent action."""
+    target = event.target.closest("[data-action]") if event.target else None
+    if target is None:
+        return None
+    action = target.getAttribute("data-action")
+    if action == "switch":
+        return SwitchTo(target.getAttribute("data-interaction-id"))
+    if action == "choose":
+        return ChooseRecord(shown_id, target.getAttribute("data-crm-id"))
+    if action == "control":
+        return ControlCall(shown_id, target.getAttribute("data-command"))
+    return None
 
 
 def _to_python(data: object) -> object:
@@ -140,6 +207,18 @@ def start() -> None:
         except Exception as error:  # the panel must outlive any single bad message
             console.error(f"[panel] failed to handle a host message: {error!r}")
 
+    def on_click(event: Any) -> None:
+        action = _action_from_click(event, root.getAttribute("data-interaction-id") or "")
+        if action is not None:
+            app.on_agent_action(action)
+
+    def on_input(event: Any) -> None:
+        box = event.target
+        if box.getAttribute("data-field") == "notes" and box.getAttribute("data-notes-for"):
+            app.on_agent_action(EditNotes(box.getAttribute("data-notes-for"), str(box.value)))
+
+    root.addEventListener("click", create_proxy(on_click))
+    root.addEventListener("input", create_proxy(on_input))
     window.cxonePanelBridge.attach(create_proxy(on_message))
     app.start()
     performance.mark(READY_MARK)  # start-up time, for benchmarks and field telemetry

@@ -15,6 +15,14 @@ class StartLookup:
 
 
 @dataclass(frozen=True)
+class PostToHost:
+    """Send a protocol message (a call-control command) to the parent window at ``target_origin``."""
+
+    message: dict[str, object]
+    target_origin: str
+
+
+@dataclass(frozen=True)
 class Log:
     level: Literal["debug", "info", "warning", "error"]
     message: str
@@ -28,4 +36,4 @@ class Telemetry:
     fields: dict[str, object] = field(default_factory=dict)
 
 
-Effect = StartLookup | Log | Telemetry
+Effect = StartLookup | PostToHost | Log | Telemetry

@@ -4,7 +4,7 @@
 the way httpx lets a test swap its transport.
 """
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from .lookup import HttpReply
@@ -25,6 +25,14 @@ class PanelPorts(Protocol):
         ...
 
     def render(self, view: PanelView) -> None: ...
+
+    def request_frame(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once, before the next paint."""
+        ...
+
+    def post_to_host(self, message: dict[str, object], target_origin: str) -> None:
+        """postMessage to the parent window (CXone Agent)."""
+        ...
 
     def log(self, level: str, message: str) -> None: ...
 

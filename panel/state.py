@@ -1,15 +1,19 @@
-"""The panel's state and its transitions: host events and lookup results in, new state and effects out.
+"""The panel's state and its transitions: host events, lookup results and agent actions in,
+new state and effects out.
 
-Pure functions over frozen values. Every interaction keeps its own context (its lookup and
-matches), keyed by ContactID, so a late answer or a second call never overwrites another's.
+Pure functions over frozen values. Every interaction keeps its own context (lookup, matches,
+the agent's choice, notes, state history), keyed by ContactID, so a late answer, a second call
+or a switch never overwrites another's.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from .effects import Effect, Log, StartLookup, Telemetry
+from .agent_actions import AgentAction, CallCommand, ChooseRecord, ControlCall, EditNotes, SwitchTo
+from .effects import Effect, Log, PostToHost, StartLookup, Telemetry
 from .host_protocol import (
     AgentStatusChanged,
     EventIgnored,
@@ -20,11 +24,29 @@ from .host_protocol import (
     parse_batch,
 )
 from .lookup import LOOKUP_DEADLINE_S, LookupFound, LookupOutcome, lookup_key, lookup_url
-from .models import AgentStatus, CrmContact, Interaction, InteractionState
+from .models import AgentStatus, CrmContact, Direction, Interaction, InteractionState
 from .origins import OriginPattern, origin_allowed
 
 POP_STATES = frozenset({InteractionState.RINGING, InteractionState.DIALING, InteractionState.CONNECTED})
 MAX_CONTEXTS = 32  # far above any agent's concurrent contacts; bounds memory if closes are missed
+MAX_TOMBSTONES = 64  # closed ContactIDs remembered, so a late event cannot bring a call back
+MAX_HISTORY = 16  # state changes kept per interaction
+MAX_NOTES_CHARS = 20_000
+WRAP_UP_IDLE_BOUND = timedelta(hours=1)  # a disconnected call nobody closed is dropped after this
+IDLE_BOUND = timedelta(hours=12)  # any interaction without news for a whole shift
+
+# CXone's call-control messages, and the states each makes sense in. HoldEvent toggles hold.
+CALL_COMMANDS: dict[CallCommand, tuple[str, frozenset[InteractionState]]] = {
+    "answer": ("AnswerEvent", frozenset({InteractionState.RINGING})),
+    "hold": ("HoldEvent", frozenset({InteractionState.CONNECTED})),
+    "resume": ("HoldEvent", frozenset({InteractionState.HELD})),
+    "hangup": (
+        "HangupEvent",
+        frozenset(
+            {InteractionState.RINGING, InteractionState.DIALING, InteractionState.CONNECTED, InteractionState.HELD}
+        ),
+    ),
+}
 
 
 class LookupStatus(StrEnum):
@@ -49,11 +71,24 @@ class InteractionContext:
     interaction: Interaction
     lookup: Lookup | None
     seq: int
+    chosen_crm_id: str = ""
+    notes: str = ""
+    history: tuple[tuple[InteractionState, datetime | None], ...] = ()
+
+    @property
+    def crm_id(self) -> str:
+        """The record actions bind to: the agent's choice, or the only match."""
+        if self.chosen_crm_id:
+            return self.chosen_crm_id
+        if self.lookup is not None and len(self.lookup.matches) == 1:
+            return self.lookup.matches[0].id
+        return ""
 
 
 @dataclass(frozen=True)
 class PanelConfig:
     allowed_origins: tuple[OriginPattern, ...]
+    issuer: str = "crm-context"
     lookup_deadline_s: float = LOOKUP_DEADLINE_S
 
 
@@ -66,6 +101,9 @@ class PanelState:
     host_origin: str = ""
     seq: int = 0
     next_request_id: int = 1
+    focus_id: str = ""  # the interaction the agent switched to, until a call connects
+    closed: tuple[tuple[str, datetime | None], ...] = ()  # tombstones, oldest first
+    clock: datetime | None = None  # the newest host timestamp seen; the idle bounds' reference
 
 
 @dataclass(frozen=True)
@@ -100,10 +138,10 @@ def finish_lookup(
     context = state.contexts.get(interaction_id)
     if context is None or context.lookup is None or context.lookup.request_id != request_id:
         return Transition(state, (Log("debug", f"dropped a late lookup answer for {interaction_id}"),))
+    effects: tuple[Effect, ...] = ()
     if isinstance(outcome, LookupFound):
         status = LookupStatus.FOUND if outcome.matches else LookupStatus.NO_MATCH
         lookup = Lookup(status, request_id, outcome.matches)
-        effects: tuple[Effect, ...] = ()
     else:
         lookup = Lookup(LookupStatus.FAILED, request_id, reason=outcome.reason)
         effects = (
@@ -113,16 +151,52 @@ def finish_lookup(
                 {"interaction_id": interaction_id, "reason": outcome.reason, "elapsed_ms": round(elapsed_ms)},
             ),
         )
-    contexts = dict(state.contexts)
-    contexts[interaction_id] = replace(context, lookup=lookup)
-    return Transition(replace(state, contexts=MappingProxyType(contexts)), effects)
+    return Transition(_with_context(state, replace(context, lookup=lookup)), effects)
+
+
+def apply_action(state: PanelState, config: PanelConfig, action: AgentAction) -> Transition:
+    """Handle something the agent did in the panel; actions on unknown interactions change nothing."""
+    context = state.contexts.get(action.interaction_id)
+    if context is None:
+        return Transition(
+            state, (Log("warning", f"ignored {type(action).__name__}: no open interaction {action.interaction_id}"),)
+        )
+    match action:
+        case SwitchTo():
+            return Transition(replace(state, focus_id=action.interaction_id))
+        case ChooseRecord(_, crm_id):
+            if context.lookup is None or crm_id not in {match.id for match in context.lookup.matches}:
+                return Transition(state, (Log("warning", f"ignored a choice of {crm_id!r}: not among the matches"),))
+            return Transition(_with_context(state, replace(context, chosen_crm_id=crm_id)))
+        case EditNotes(_, text):
+            return Transition(_with_context(state, replace(context, notes=text[:MAX_NOTES_CHARS])))
+        case ControlCall(_, command):
+            return _control_call(state, config, context, command)
+    return Transition(state)
+
+
+def available_commands(interaction: Interaction) -> tuple[CallCommand, ...]:
+    """The call-control commands that make sense for an interaction's current state."""
+    return tuple(
+        command
+        for command, (_, states) in CALL_COMMANDS.items()
+        if interaction.state in states and not (command == "answer" and interaction.direction is Direction.OUTBOUND)
+    )
 
 
 def shown_context(state: PanelState) -> InteractionContext | None:
-    """The interaction the agent is on: connected first, then ringing, held, wrapping up; newest wins."""
+    """The interaction on screen: the agent's switch if any; else connected first (the most recently
+    connected or resumed), then ringing, held, wrapping up; newest first within each."""
+    focused = state.contexts.get(state.focus_id)
+    if focused is not None:
+        return focused
     if not state.contexts:
         return None
-    return max(state.contexts.values(), key=lambda context: (_SHOW_PRIORITY[context.interaction.state], context.seq))
+    return max(state.contexts.values(), key=_auto_rank)
+
+
+def _auto_rank(context: InteractionContext) -> tuple[int, int]:
+    return (_SHOW_PRIORITY[context.interaction.state], context.seq)
 
 
 _SHOW_PRIORITY = {
@@ -132,6 +206,28 @@ _SHOW_PRIORITY = {
     InteractionState.HELD: 2,
     InteractionState.DISCONNECTED: 1,
 }
+
+
+def _with_context(state: PanelState, context: InteractionContext) -> PanelState:
+    contexts = dict(state.contexts)
+    contexts[context.interaction.id] = context
+    return replace(state, contexts=MappingProxyType(contexts))
+
+
+def _control_call(
+    state: PanelState, config: PanelConfig, context: InteractionContext, command: CallCommand
+) -> Transition:
+    interaction = context.interaction
+    if command not in available_commands(interaction):
+        return Transition(
+            state, (Log("warning", f"ignored {command}: the call {interaction.id} is {interaction.state}"),)
+        )
+    if not state.host_origin:
+        return Transition(state, (Log("error", f"cannot {command}: no message from CXone Agent yet"),))
+    message_type, _ = CALL_COMMANDS[command]
+    contact_id: object = int(interaction.id) if interaction.id.isdigit() else interaction.id
+    message = {"issuer": config.issuer, "messageType": message_type, "contactId": contact_id}
+    return Transition(state, (PostToHost(message, state.host_origin),))
 
 
 def _apply_event(state: PanelState, config: PanelConfig, event: HostEvent, effects: list[Effect]) -> PanelState:
@@ -152,26 +248,34 @@ def _apply_event(state: PanelState, config: PanelConfig, event: HostEvent, effec
     return state
 
 
-def _is_stale(current: Interaction, update: Interaction) -> bool:
+def _is_stale(current: datetime | None, update: datetime | None) -> bool:
     """An update older than what the panel already applied must not move the interaction back."""
-    if current.changed_at is None or update.changed_at is None:
-        return False
-    return update.changed_at < current.changed_at
+    return current is not None and update is not None and update < current
+
+
+def _closed_at(state: PanelState, interaction_id: str) -> tuple[bool, datetime | None]:
+    for closed_id, at in reversed(state.closed):
+        if closed_id == interaction_id:
+            return True, at
+    return False, None
 
 
 def _apply_interaction(
     state: PanelState, config: PanelConfig, interaction: Interaction, effects: list[Effect]
 ) -> PanelState:
-    contexts = dict(state.contexts)
-    current = contexts.get(interaction.id)
-    if current is not None and _is_stale(current.interaction, interaction):
+    was_closed, closed_at = _closed_at(state, interaction.id)
+    if was_closed and not (
+        closed_at is not None and interaction.changed_at is not None and interaction.changed_at > closed_at
+    ):
+        effects.append(Log("debug", f"ignored an update for {interaction.id}: it is closed"))
+        return state
+    current = state.contexts.get(interaction.id)
+    if current is not None and _is_stale(current.interaction.changed_at, interaction.changed_at):
         effects.append(Log("debug", f"ignored a stale update for {interaction.id}"))
         return state
+    state = _advance_clock(state, interaction.changed_at)
     if interaction.closed:
-        if current is None:
-            return state
-        del contexts[interaction.id]
-        return replace(state, contexts=MappingProxyType(contexts))
+        return _close(state, interaction.id, interaction.changed_at)
     if current is not None and current.interaction == interaction:
         return state  # a duplicate: nothing changes, nothing pops twice
     lookup = current.lookup if current else None
@@ -184,18 +288,58 @@ def _apply_interaction(
             lookup = Lookup(LookupStatus.PENDING, next_request_id)
             effects.append(StartLookup(interaction.id, next_request_id, lookup_url(key), config.lookup_deadline_s))
             next_request_id += 1
+    focus_id = state.focus_id
     if current is None or current.interaction.state != interaction.state:
         seq = state.seq + 1  # a new state: this interaction is now the most recent
-        context_seq = seq
+        history = ((current.history if current else ()) + ((interaction.state, interaction.changed_at),))[-MAX_HISTORY:]
+        context = InteractionContext(
+            interaction,
+            lookup,
+            seq,
+            current.chosen_crm_id if current else "",
+            current.notes if current else "",
+            history,
+        )
+        if interaction.state is InteractionState.CONNECTED:
+            focus_id = ""  # answering or resuming a call puts it on screen, whatever the agent looked at
     else:
         seq = state.seq
-        context_seq = current.seq
-    contexts[interaction.id] = InteractionContext(interaction, lookup, context_seq)
-    if len(contexts) > MAX_CONTEXTS:
-        oldest = min(contexts.values(), key=lambda context: (_SHOW_PRIORITY[context.interaction.state], context.seq))
-        del contexts[oldest.interaction.id]
+        context = replace(current, interaction=interaction, lookup=lookup)
+    state = replace(state, seq=seq, next_request_id=next_request_id, focus_id=focus_id)
+    return _bound(_with_context(state, context), effects)
+
+
+def _advance_clock(state: PanelState, at: datetime | None) -> PanelState:
+    if at is None or (state.clock is not None and at <= state.clock):
+        return state
+    return replace(state, clock=at)
+
+
+def _close(state: PanelState, interaction_id: str, at: datetime | None) -> PanelState:
+    contexts = dict(state.contexts)
+    contexts.pop(interaction_id, None)
+    closed = (tuple(entry for entry in state.closed if entry[0] != interaction_id) + ((interaction_id, at),))[
+        -MAX_TOMBSTONES:
+    ]
+    focus_id = "" if state.focus_id == interaction_id else state.focus_id
+    return replace(state, contexts=MappingProxyType(contexts), closed=closed, focus_id=focus_id)
+
+
+def _bound(state: PanelState, effects: list[Effect]) -> PanelState:
+    """Drop contexts idle past their bound, then the least relevant ones beyond MAX_CONTEXTS."""
+    clock = state.clock
+    if clock is not None:
+        for context in list(state.contexts.values()):
+            changed = context.interaction.changed_at
+            limit = WRAP_UP_IDLE_BOUND if context.interaction.state is InteractionState.DISCONNECTED else IDLE_BOUND
+            if changed is not None and clock - changed > limit:
+                effects.append(Log("info", f"dropped the context of {context.interaction.id}: idle since {changed}"))
+                state = _close(state, context.interaction.id, changed)
+    while len(state.contexts) > MAX_CONTEXTS:
+        oldest = min(state.contexts.values(), key=_auto_rank)
         effects.append(Log("warning", f"dropped the context of {oldest.interaction.id}: too many open interactions"))
-    return replace(state, contexts=MappingProxyType(contexts), seq=seq, next_request_id=next_request_id)
+        state = _close(state, oldest.interaction.id, oldest.interaction.changed_at)
+    return state
 
 
 def _needs_lookup(current: InteractionContext | None, interaction: Interaction) -> bool:

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass, replace
 
-from .models import AgentStatus, CrmContact, Direction, InteractionState
-from .state import InteractionContext, LookupStatus, PanelState, shown_context
+from .agent_actions import CallCommand
+from .models import AgentStatus, CrmContact, Direction, Interaction, InteractionState
+from .state import InteractionContext, LookupStatus, PanelState, available_commands, shown_context
 
 _STATE_WORDS = {
     InteractionState.RINGING: "Incoming call",
@@ -12,7 +13,6 @@ _STATE_WORDS = {
     InteractionState.HELD: "On hold",
     InteractionState.DISCONNECTED: "Wrapping up",
 }
-
 
 # Failure reasons are short codes for telemetry; agents read these instead.
 _FAILURE_WORDS = {
@@ -36,6 +36,15 @@ class ContactCard:
 
 
 @dataclass(frozen=True)
+class InteractionTab:
+    """Another open interaction the agent can switch to."""
+
+    interaction_id: str
+    label: str
+    ringing: bool
+
+
+@dataclass(frozen=True)
 class PanelView:
     """``state`` and the two ids are the test contract (``data-state``, ``data-interaction-id``, ``data-crm-id``)."""
 
@@ -48,6 +57,9 @@ class PanelView:
     matches: tuple[ContactCard, ...] = ()
     agent: str = ""
     announcement: str = ""
+    others: tuple[InteractionTab, ...] = ()
+    controls: tuple[CallCommand, ...] = ()
+    notes: str = ""
 
 
 def build_view(state: PanelState) -> PanelView:
@@ -58,35 +70,66 @@ def build_view(state: PanelState) -> PanelView:
     context = shown_context(state)
     if context is None:
         return PanelView(state="idle", headline="No active call", agent=agent)
-    return _interaction_view(context, agent)
+    others = tuple(
+        _tab(other.interaction)
+        for other in sorted(state.contexts.values(), key=lambda other: other.seq)
+        if other.interaction.id != context.interaction.id
+    )
+    view = _interaction_view(context, state.agent)
+    ringing = [tab for tab in others if tab.ringing]
+    announcement = ringing[-1].label if ringing else view.announcement
+    return replace(view, agent=agent, others=others, announcement=announcement)
 
 
-def _interaction_view(context: InteractionContext, agent: str) -> PanelView:
-    interaction = context.interaction
-    number = interaction.customer_number or "an unknown number"
+def _headline(interaction: Interaction, agent: AgentStatus | None) -> str:
+    words = _STATE_WORDS[interaction.state]
+    if interaction.state is InteractionState.DISCONNECTED and agent is not None and agent.in_acw:
+        words = "After-call work"
     preposition = "from" if interaction.direction is Direction.INBOUND else "to"
-    headline = f"{_STATE_WORDS[interaction.state]} {preposition} {number}"
-    base = PanelView(state="loading", interaction_id=interaction.id, headline=headline, agent=agent)
+    return f"{words} {preposition} {interaction.customer_number or 'an unknown number'}"
+
+
+def _tab(interaction: Interaction) -> InteractionTab:
+    return InteractionTab(
+        interaction_id=interaction.id,
+        label=_headline(interaction, None),
+        ringing=interaction.state is InteractionState.RINGING,
+    )
+
+
+def _interaction_view(context: InteractionContext, agent: AgentStatus | None) -> PanelView:
+    interaction = context.interaction
+    headline = _headline(interaction, agent)
+    base = PanelView(
+        state="loading",
+        interaction_id=interaction.id,
+        headline=headline,
+        controls=available_commands(interaction),
+        notes=context.notes,
+    )
     lookup = context.lookup
     if lookup is None or lookup.status is LookupStatus.PENDING:
-        return replace(base, state="loading", detail="Looking up the caller…", announcement=headline)
+        return replace(base, detail="Looking up the caller…", announcement=headline)
     if lookup.status is LookupStatus.FAILED:
-        return replace(
-            base,
-            state="error",
-            detail=f"CRM context unavailable: {_FAILURE_WORDS.get(lookup.reason, lookup.reason)}",
-            announcement=headline,
-        )
+        reason = _FAILURE_WORDS.get(lookup.reason, lookup.reason)
+        return replace(base, state="error", detail=f"CRM context unavailable: {reason}", announcement=headline)
     if lookup.status is LookupStatus.NO_MATCH:
         return replace(base, state="nomatch", detail="No match in the CRM", announcement=f"{headline}: no match")
     cards = tuple(_card(match) for match in lookup.matches)
-    if len(cards) == 1:
-        card = cards[0]
-        return replace(base, state="loaded", crm_id=card.crm_id, contact=card, announcement=f"{headline}: {card.name}")
+    chosen = next((card for card in cards if card.crm_id == context.crm_id), None)
+    if len(cards) == 1 and chosen is not None:
+        return replace(
+            base, state="loaded", crm_id=chosen.crm_id, contact=chosen, announcement=f"{headline}: {chosen.name}"
+        )
+    detail = f"{len(cards)} matching records: " + (
+        "this call is logged to the one chosen" if chosen else "choose the caller"
+    )
     return replace(
         base,
         state="loaded",
-        detail=f"{len(cards)} matching records",
+        crm_id=context.crm_id,
+        detail=detail,
+        contact=chosen,
         matches=cards,
         announcement=f"{headline}: {len(cards)} matching records",
     )

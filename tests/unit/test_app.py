@@ -1,7 +1,7 @@
 """PanelApp against fake ports: the shell logic without a browser."""
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from panel.app import PanelApp
@@ -26,6 +26,8 @@ class FakePorts:
         self.telemetry: list[tuple[str, dict[str, object]]] = []
         self.logs: list[tuple[str, str]] = []
         self.tasks: set[asyncio.Task[None]] = set()
+        self.frames: list[Callable[[], None]] = []
+        self.posted: list[tuple[dict[str, object], str]] = []
         self.clock = 0.0
 
     async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
@@ -35,6 +37,18 @@ class FakePorts:
 
     def render(self, view: PanelView) -> None:
         self.renders.append(view)
+
+    def request_frame(self, callback: Callable[[], None]) -> None:
+        self.frames.append(callback)
+
+    def next_frame(self) -> None:
+        """Run what was waiting for the next animation frame, as the browser would."""
+        frames, self.frames = self.frames, []
+        for callback in frames:
+            callback()
+
+    def post_to_host(self, message: dict[str, object], target_origin: str) -> None:
+        self.posted.append((message, target_origin))
 
     def log(self, level: str, message: str) -> None:
         self.logs.append((level, message))
@@ -50,12 +64,14 @@ class FakePorts:
 
     async def settle(self) -> None:
         await asyncio.gather(*self.tasks)
+        self.next_frame()
 
 
 def make_app() -> tuple[PanelApp, FakePorts]:
     ports = FakePorts()
     app = PanelApp(ports, PanelConfig(allowed_origins=parse_allow_list("https://*.cxone.com")))
     app.start()
+    ports.next_frame()
     return app, ports
 
 
@@ -64,6 +80,7 @@ async def test_a_slow_lookup_does_not_delay_the_next_event() -> None:
     app.on_host_message(HOST, True, batch(call_event("1")))
     await asyncio.sleep(0)  # let the lookup task reach its fetch
     app.on_host_message(HOST, True, batch(call_event("2", ANI="+14155550199")))
+    ports.next_frame()
     assert ports.renders[-1].interaction_id == "2"  # handled while call 1's lookup is still open
     await asyncio.sleep(0)
     assert set(ports.pending) == {"/crm/contact?key=%2B14155550123", "/crm/contact?key=%2B14155550199"}
@@ -105,8 +122,40 @@ async def test_network_failure_shows_error() -> None:
 
 async def test_renders_only_when_the_view_changes() -> None:
     app, ports = make_app()
-    before = len(ports.renders)
     for _ in range(50):
         app.on_host_message(HOST, True, batch({"Type": "Indicator"}))
-    assert len(ports.renders) == before
-    assert [view.state for view in ports.renders] == ["booting", "idle"]
+    ports.next_frame()
+    assert [view.state for view in ports.renders] == ["idle"]
+    assert ports.frames == []  # nothing changed, so no frame was even requested
+
+
+async def test_a_storm_renders_once_per_frame_and_applies_every_lifecycle_change() -> None:
+    app, ports = make_app()
+    app.on_host_message(HOST, True, batch(call_event("1")))
+    statuses = ["Active", "Holding", "Active", "Holding", "Active"]
+    for index in range(10_000):
+        if index % 2000 == 1999:  # a lifecycle change buried in the storm
+            status = statuses[index // 2000]
+            app.on_host_message(
+                HOST,
+                True,
+                batch(call_event("1", status, LastStateChangeTimeUTC=f"2026-12-04T10:{index // 2000 + 1:02d}:00Z")),
+            )
+        else:
+            app.on_host_message(HOST, True, batch({"Type": "Indicator", "Value": index}, call_event("1")))
+    ports.next_frame()
+    assert len(ports.renders) == 2  # idle at start-up, then one frame for the whole storm
+    history = [state.value for state, _ in app.state.contexts["1"].history]
+    assert history == ["ringing", "connected", "held", "connected", "held", "connected"]
+    info = [message for level, message in ports.logs if level == "info"]
+    assert len(ports.logs) <= 51 and not info  # the budget held the console to its window
+
+
+async def test_call_control_goes_to_the_host_origin() -> None:
+    from panel.agent_actions import ControlCall
+
+    app, ports = make_app()
+    app.on_host_message(HOST, True, batch(call_event("42")))
+    app.on_agent_action(ControlCall("42", "answer"))
+    app.on_agent_action(ControlCall("42", "resume"))  # not held: refused
+    assert ports.posted == [({"issuer": "crm-context", "messageType": "AnswerEvent", "contactId": 42}, HOST)]

@@ -42,9 +42,10 @@
     return id;
   }
 
+  // Call-control commands from the panel; HoldEvent toggles hold, as CXone's does.
   const commands = {
     AnswerEvent: (id) => desktop.answer(id),
-    HoldEvent: (id) => desktop.hold(id),
+    HoldEvent: (id) => (open.get(String(id)).Status === "Holding" ? desktop.resume(id) : desktop.hold(id)),
     HangupEvent: (id) => desktop.hangup(id),
   };
 
@@ -59,7 +60,7 @@
       } else if (data.messageType === "UnregisterFromClientEvents") {
         const index = subscribers.indexOf(event.source);
         if (index >= 0) subscribers.splice(index, 1);
-      } else if (commands[data.messageType] && data.contactId) {
+      } else if (commands[data.messageType] && open.has(String(data.contactId))) {
         commands[data.messageType](data.contactId);
       }
     } else if (event.origin === foreignOrigin && event.data && event.data.foreignSent) {

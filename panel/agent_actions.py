@@ -1,0 +1,36 @@
+"""What the agent does in the panel, as values the core can decide on."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+CallCommand = Literal["answer", "hold", "resume", "hangup"]
+
+
+@dataclass(frozen=True)
+class SwitchTo:
+    """Look at another open interaction (it stays on screen until the agent connects a call)."""
+
+    interaction_id: str
+
+
+@dataclass(frozen=True)
+class ChooseRecord:
+    """Of several matches, this is the caller: later actions bind to it."""
+
+    interaction_id: str
+    crm_id: str
+
+
+@dataclass(frozen=True)
+class EditNotes:
+    interaction_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ControlCall:
+    interaction_id: str
+    command: CallCommand
+
+
+AgentAction = SwitchTo | ChooseRecord | EditNotes | ControlCall
