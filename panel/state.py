@@ -343,9 +343,12 @@ def _bound(state: PanelState, effects: list[Effect]) -> PanelState:
 
 
 def _needs_lookup(current: InteractionContext | None, interaction: Interaction) -> bool:
-    """Pop once per interaction; a failed lookup gets one more try when the call changes state."""
-    if interaction.state not in POP_STATES:
-        return False
+    """Pop once per interaction, whatever state it is first seen in (a reload's snapshot brings held
+    and wrapping-up calls too); a failed lookup gets one more try when the call rings or connects again."""
     if current is None or current.lookup is None:
         return True
-    return current.lookup.status is LookupStatus.FAILED and current.interaction.state != interaction.state
+    return (
+        current.lookup.status is LookupStatus.FAILED
+        and current.interaction.state != interaction.state
+        and interaction.state in POP_STATES
+    )
