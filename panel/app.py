@@ -5,7 +5,8 @@ apply at once, event by event; the screen is redrawn at most once per animation 
 event storm costs one render per frame and no lifecycle change is ever skipped.
 """
 
-from .agent_actions import AgentAction
+from .agent_actions import AgentAction, EditNotes
+from .drafts import DraftKeeper
 from .effects import Effect, Log, PostToHost, StartLookup, Telemetry
 from .log_budget import LogBudget
 from .lookup import LookupFailed, LookupOutcome, outcome_from_reply
@@ -18,6 +19,7 @@ from .state import (
     finish_lookup,
     mark_ready,
     receive_message,
+    restore_notes,
 )
 from .view import PanelView, build_view
 
@@ -30,6 +32,7 @@ class PanelApp:
         self._frame_requested = False
         self._shown: PanelView | None = None
         self.state = PanelState()
+        self._drafts = DraftKeeper(ports, self._notes_of, self._restore_notes, self._log)
         self._request_render()
 
     def start(self) -> None:
@@ -44,10 +47,29 @@ class PanelApp:
     def on_agent_action(self, action: AgentAction) -> None:
         """Entry point for what the agent does in the panel."""
         self._apply(apply_action(self.state, self._config, action))
+        if isinstance(action, EditNotes):
+            self._drafts.edited(action.interaction_id)
+
+    def on_page_hide(self) -> None:
+        """The page is going away (reload, close): nothing the agent typed may be lost."""
+        self._drafts.flush(list(self.state.contexts))
+
+    def _notes_of(self, interaction_id: str) -> str | None:
+        context = self.state.contexts.get(interaction_id)
+        return context.notes if context is not None else None
+
+    def _restore_notes(self, interaction_id: str, notes: str) -> None:
+        self._apply(restore_notes(self.state, interaction_id, notes))
 
     def _apply(self, transition: Transition) -> None:
         changed = transition.state is not self.state
+        before = self.state.contexts
         self.state = transition.state
+        if transition.state.contexts is not before:
+            after = self.state.contexts
+            for interaction_id in after.keys() - before.keys():
+                self._drafts.discovered(interaction_id)
+            self._drafts.forget(set(before.keys() - after.keys()))
         for effect in transition.effects:
             self._perform(effect)
         if changed:

@@ -36,14 +36,39 @@ class BrowserPorts:
         self._renders = 0
 
     async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
+        return await self._request("GET", url, None, deadline_s)
+
+    async def send_json(self, method: str, url: str, body: object, deadline_s: float) -> HttpReply:
+        return await self._request(method, url, body, deadline_s)
+
+    def send_keepalive(self, method: str, url: str, body: object) -> None:
+        options = {
+            "method": method,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(body),
+            "credentials": "same-origin",
+            "keepalive": True,
+        }
+        window.fetch(url, to_js(options, dict_converter=Object.fromEntries))  # dispatched now; not awaited
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def _request(self, method: str, url: str, body: object, deadline_s: float) -> HttpReply:
+        headers = {"Accept": "application/json"}
+        options: dict[str, object] = {}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            options["body"] = json.dumps(body)
         try:
             response = await pyfetch(
                 url,
-                method="GET",
-                headers={"Accept": "application/json"},
+                method=method,
+                headers=headers,
                 credentials="same-origin",
                 cache="no-store",
                 signal=AbortSignal.timeout(int(deadline_s * 1000)),
+                **options,
             )
             text = await response.text()
         except Exception as error:
@@ -51,10 +76,10 @@ class BrowserPorts:
                 raise FetchTimedOut(url) from None
             raise FetchFailed(str(error)) from None
         try:
-            body = json.loads(text)
+            decoded = json.loads(text) if text else None
         except ValueError:
-            body = None
-        return HttpReply(status=response.status, body=body)
+            decoded = None
+        return HttpReply(status=response.status, body=decoded)
 
     def render(self, view: PanelView) -> None:
         root = self._root
@@ -101,16 +126,9 @@ class BrowserPorts:
 
     async def _post_telemetry(self, name: str, fields: dict[str, object]) -> None:
         try:
-            await pyfetch(
-                TELEMETRY_URL,
-                method="POST",
-                headers={"Content-Type": "application/json"},
-                body=json.dumps({"name": name, "fields": fields}),
-                credentials="same-origin",
-                signal=AbortSignal.timeout(int(TELEMETRY_DEADLINE_S * 1000)),
-            )
-        except Exception as error:  # telemetry must never disturb the panel
-            self.log("debug", f"telemetry not sent: {error}")
+            await self._request("POST", TELEMETRY_URL, {"name": name, "fields": fields}, TELEMETRY_DEADLINE_S)
+        except (FetchTimedOut, FetchFailed) as error:  # telemetry must never disturb the panel
+            self.log("debug", f"telemetry not sent: {error!r}")
 
     def _field(self, name: str) -> Any:
         return self._root.querySelector(f'[data-field="{name}"]')
@@ -217,6 +235,7 @@ def start() -> None:
         if box.getAttribute("data-field") == "notes" and box.getAttribute("data-notes-for"):
             app.on_agent_action(EditNotes(box.getAttribute("data-notes-for"), str(box.value)))
 
+    window.addEventListener("pagehide", create_proxy(lambda _event: app.on_page_hide()))
     root.addEventListener("click", create_proxy(on_click))
     root.addEventListener("input", create_proxy(on_input))
     window.cxonePanelBridge.attach(create_proxy(on_message))

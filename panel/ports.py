@@ -24,6 +24,16 @@ class PanelPorts(Protocol):
         """GET a same-origin URL with credentials; raise FetchTimedOut or FetchFailed."""
         ...
 
+    async def send_json(self, method: str, url: str, body: object, deadline_s: float) -> HttpReply:
+        """Send a JSON body to a same-origin URL with credentials; raise FetchTimedOut or FetchFailed."""
+        ...
+
+    def send_keepalive(self, method: str, url: str, body: object) -> None:
+        """Send a JSON body in a request that completes even if the page unloads (fire and forget)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
     def render(self, view: PanelView) -> None: ...
 
     def request_frame(self, callback: Callable[[], None]) -> None:

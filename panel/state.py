@@ -175,6 +175,14 @@ def apply_action(state: PanelState, config: PanelConfig, action: AgentAction) ->
     return Transition(state)
 
 
+def restore_notes(state: PanelState, interaction_id: str, notes: str) -> Transition:
+    """Put back notes saved before a reload, unless the agent has typed since."""
+    context = state.contexts.get(interaction_id)
+    if context is None or context.notes:
+        return Transition(state)
+    return Transition(_with_context(state, replace(context, notes=notes[:MAX_NOTES_CHARS])))
+
+
 def available_commands(interaction: Interaction) -> tuple[CallCommand, ...]:
     """The call-control commands that make sense for an interaction's current state."""
     return tuple(

@@ -12,8 +12,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from .assets import PANEL_SOURCE_SUFFIXES, ImmutableFiles, panel_sources, runtime_assets
 from .auth import AgentSessions, RequireAgent
 from .crm.base import CrmAdapter
+from .crm.cached import CachedCrm
 from .crm.demo import DemoCrmAdapter
 from .crm_routes import CrmRoutes
+from .drafts import DraftStore
 from .health import healthz
 from .panel_page import PanelPage
 from .registration import load_registrations
@@ -36,7 +38,13 @@ def create_crm_adapter(settings: Settings) -> CrmAdapter:
 
 def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
     """Assemble the proxy; ``crm`` replaces the configured adapter (tests pass a fake)."""
-    crm_adapter = crm if crm is not None else create_crm_adapter(settings)
+    crm_adapter = CachedCrm(
+        crm if crm is not None else create_crm_adapter(settings),
+        hit_ttl_s=settings.lookup_cache_hit_ttl_s,
+        miss_ttl_s=settings.lookup_cache_miss_ttl_s,
+        max_entries=settings.lookup_cache_entries,
+    )
+    drafts = DraftStore(settings.draft_entries, settings.draft_ttl_s)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(48)
     sessions = AgentSessions(secret, settings.session_ttl_s)
     runtime = runtime_assets(settings.runtime_dir)
@@ -61,7 +69,11 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
             f"/panel-src/{sources.digest}",
             app=ImmutableFiles(directory=sources.directory, suffixes=PANEL_SOURCE_SUFFIXES),
         ),
-        Mount("/crm", routes=CrmRoutes(crm_adapter, settings.default_region).routes(), middleware=require_agent),
+        Mount(
+            "/crm",
+            routes=[*CrmRoutes(crm_adapter, settings.default_region).routes(), *drafts.routes()],
+            middleware=require_agent,
+        ),
         Route("/telemetry", receive_telemetry, methods=["POST"], middleware=require_agent),
     ]
     if settings.demo:

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     crm_url: str = ""
     crm_token: SecretStr | None = None
     crm_timeout_s: float = Field(default=2.5, gt=0, le=30)
+    lookup_cache_hit_ttl_s: float = Field(default=300, ge=0, le=86_400)
+    lookup_cache_miss_ttl_s: float = Field(default=60, ge=0, le=86_400)
+    lookup_cache_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+    draft_ttl_s: float = Field(default=12 * 3600, gt=0, le=7 * 86_400)
+    draft_entries: int = Field(default=10_000, ge=1, le=1_000_000)
     site_dir: Path = REPO_ROOT
     runtime_dir: Path = REPO_ROOT / "build" / "runtime"
     registrations_file: Path = Path(__file__).resolve().parent / "panel_registrations.json"

@@ -46,6 +46,7 @@ class Behaviour(BaseModel):
 @dataclass
 class BehaviourBox:
     current: Behaviour
+    contact_searches: int = 0  # how often the CRM was asked: tests count CRM calls with it
 
 
 def seed_database(path: Path) -> None:
@@ -90,6 +91,7 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
             return [dict(row) for row in rows]
 
     async def contacts(request: Request) -> Response:
+        behaviour.contact_searches += 1
         current = behaviour.current
         if current.delay_ms:
             await asyncio.sleep(current.delay_ms / 1000)  # the simulated slowness itself
@@ -107,6 +109,9 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
             return JSONResponse({"detail": str(error)}, status_code=422)
         return JSONResponse(behaviour.current.model_dump())
 
+    async def stats(request: Request) -> Response:
+        return JSONResponse({"contact_searches": behaviour.contact_searches})
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -121,6 +126,7 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
             Route("/api/contacts", contacts, methods=["GET"]),
             Route("/admin/behaviour", get_behaviour, methods=["GET"]),
             Route("/admin/behaviour", put_behaviour, methods=["PUT"]),
+            Route("/admin/stats", stats, methods=["GET"]),
         ],
         middleware=[Middleware(RequireToken, token=token)],
         lifespan=lifespan,

@@ -11,7 +11,7 @@ from string import Template
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -48,6 +48,7 @@ class DesktopSimulator:
             Route("/demo/foreign-sender", self.foreign_sender, methods=["GET"]),
             Route("/demo/contacts", self.contacts, methods=["GET"]),
             Route("/demo/crm-behaviour", self.crm_behaviour, methods=["GET", "PUT"]),
+            Route("/demo/crm-stats", self.crm_stats, methods=["GET"]),
         ]
 
     async def page(self, request: Request) -> Response:
@@ -73,14 +74,17 @@ class DesktopSimulator:
         return HTMLResponse(body, headers={"content-security-policy": csp})
 
     async def contacts(self, request: Request) -> Response:
-        async with httpx.AsyncClient(base_url=self._crm_url, headers=self._crm_headers, timeout=ADMIN_TIMEOUT_S) as crm:
-            response = await crm.get("/api/contacts")
-        return JSONResponse(response.json(), status_code=response.status_code)
+        return await self._relay("GET", "/api/contacts")
+
+    async def crm_stats(self, request: Request) -> Response:
+        return await self._relay("GET", "/admin/stats")
 
     async def crm_behaviour(self, request: Request) -> Response:
+        body = await request.body() if request.method == "PUT" else None
+        return await self._relay(request.method, "/admin/behaviour", body)
+
+    async def _relay(self, method: str, path: str, body: bytes | None = None) -> Response:
+        """Pass a demo control through to the demo CRM, which holds its own token check."""
         async with httpx.AsyncClient(base_url=self._crm_url, headers=self._crm_headers, timeout=ADMIN_TIMEOUT_S) as crm:
-            if request.method == "PUT":
-                response = await crm.put("/admin/behaviour", content=await request.body())
-            else:
-                response = await crm.get("/admin/behaviour")
+            response = await crm.request(method, path, content=body)
         return Response(response.content, status_code=response.status_code, media_type="application/json")

@@ -28,12 +28,30 @@ class FakePorts:
         self.tasks: set[asyncio.Task[None]] = set()
         self.frames: list[Callable[[], None]] = []
         self.posted: list[tuple[dict[str, object], str]] = []
+        self.sent: list[tuple[str, str, object]] = []
+        self.keepalive: list[tuple[str, str, object]] = []
+        self.drafts: dict[str, str] = {}  # what the proxy holds, by URL
+        self.answers: dict[str, HttpReply] = {}  # lookups answered at once; others wait in `pending`
         self.clock = 0.0
 
     async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
+        if url.startswith("/crm/drafts/"):
+            return HttpReply(200, {"notes": self.drafts[url]}) if url in self.drafts else HttpReply(404, None)
+        if url in self.answers:
+            return self.answers[url]
         future: asyncio.Future[HttpReply] = asyncio.get_running_loop().create_future()
         self.pending[url] = future
         return await future
+
+    async def send_json(self, method: str, url: str, body: object, deadline_s: float) -> HttpReply:
+        self.sent.append((method, url, body))
+        return HttpReply(204, None)
+
+    def send_keepalive(self, method: str, url: str, body: object) -> None:
+        self.keepalive.append((method, url, body))
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
 
     def render(self, view: PanelView) -> None:
         self.renders.append(view)
@@ -63,7 +81,13 @@ class FakePorts:
         self.tasks.add(asyncio.ensure_future(job))
 
     async def settle(self) -> None:
-        await asyncio.gather(*self.tasks)
+        """Wait (with a deadline) for every job, including jobs that jobs spawn; then draw a frame."""
+
+        async def all_jobs() -> None:
+            while not all(task.done() for task in self.tasks):
+                await asyncio.gather(*self.tasks)
+
+        await asyncio.wait_for(all_jobs(), timeout=5)
         self.next_frame()
 
 
@@ -79,6 +103,7 @@ async def test_a_slow_lookup_does_not_delay_the_next_event() -> None:
     app, ports = make_app()
     app.on_host_message(HOST, True, batch(call_event("1")))
     await asyncio.sleep(0)  # let the lookup task reach its fetch
+    await asyncio.sleep(0)
     app.on_host_message(HOST, True, batch(call_event("2", ANI="+14155550199")))
     ports.next_frame()
     assert ports.renders[-1].interaction_id == "2"  # handled while call 1's lookup is still open
@@ -159,3 +184,41 @@ async def test_call_control_goes_to_the_host_origin() -> None:
     app.on_agent_action(ControlCall("42", "answer"))
     app.on_agent_action(ControlCall("42", "resume"))  # not held: refused
     assert ports.posted == [({"issuer": "crm-context", "messageType": "AnswerEvent", "contactId": 42}, HOST)]
+
+
+async def test_typed_notes_are_saved_once_typing_pauses() -> None:
+    from panel.agent_actions import EditNotes
+
+    app, ports = make_app()
+    ports.answers["/crm/contact?key=%2B14155550123"] = HttpReply(200, ADA)
+    app.on_host_message(HOST, True, batch(call_event("7", "Active")))
+    for text in ("w", "wa", "wants a refund"):
+        app.on_agent_action(EditNotes("7", text))
+    await ports.settle()
+    assert ports.sent == [("PUT", "/crm/drafts/7", {"notes": "wants a refund"})]
+
+
+async def test_page_hide_sends_unsaved_notes_in_keepalive_requests() -> None:
+    from panel.agent_actions import EditNotes
+
+    app, ports = make_app()
+    app.on_host_message(HOST, True, batch(call_event("7", "Active"), call_event("8", "Holding", ANI="+14155550199")))
+    app.on_agent_action(EditNotes("8", "call back tomorrow"))
+    app.on_page_hide()
+    assert ports.keepalive == [("PUT", "/crm/drafts/8", {"notes": "call back tomorrow"})]
+    app.on_page_hide()
+    assert len(ports.keepalive) == 1  # already sent: nothing twice
+
+
+async def test_notes_saved_before_a_reload_come_back_unless_the_agent_typed_since() -> None:
+    from panel.agent_actions import EditNotes
+
+    app, ports = make_app()
+    ports.drafts = {"/crm/drafts/7": "wants a refund", "/crm/drafts/8": "old text"}
+    nobody = HttpReply(200, {"key": "x", "matches": []})
+    ports.answers = {"/crm/contact?key=%2B14155550123": nobody, "/crm/contact?key=%2B14155550199": nobody}
+    app.on_host_message(HOST, True, batch(call_event("7", "Active"), call_event("8", "Holding", ANI="+14155550199")))
+    app.on_agent_action(EditNotes("8", "typed before the draft arrived"))
+    await ports.settle()
+    assert app.state.contexts["7"].notes == "wants a refund"
+    assert app.state.contexts["8"].notes == "typed before the draft arrived"

@@ -1,0 +1,43 @@
+"""A lookup cache in front of any CRM adapter: holds, resumes and panel reloads cost no CRM call.
+
+Hits and misses keep for different times (a new contact should appear soon after it is created).
+Bounded in entries; in-process, for a single proxy instance.
+"""
+
+import time
+from collections.abc import Callable
+
+from cachetools import TLRUCache
+
+from panel.models import CrmContact
+
+from .base import CrmAdapter
+
+
+class CachedCrm:
+    def __init__(
+        self,
+        inner: CrmAdapter,
+        hit_ttl_s: float,
+        miss_ttl_s: float,
+        max_entries: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = inner.name
+        self._inner = inner
+
+        def expires(key: str, value: tuple[CrmContact, ...], now: float) -> float:
+            return now + (hit_ttl_s if value else miss_ttl_s)
+
+        self._entries: TLRUCache[str, tuple[CrmContact, ...]] = TLRUCache(max_entries, ttu=expires, timer=clock)
+
+    async def find_contacts_by_phone(self, e164: str) -> tuple[CrmContact, ...]:
+        cached = self._entries.get(e164)
+        if cached is not None:
+            return cached
+        contacts = await self._inner.find_contacts_by_phone(e164)
+        self._entries[e164] = contacts
+        return contacts
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -1,0 +1,89 @@
+"""The lookup cache in front of the CRM, and the drafts the proxy keeps for panel reloads."""
+
+import pytest
+from starlette.testclient import TestClient
+
+from panel.models import CrmContact
+from proxy.auth import SESSION_COOKIE, AgentSessions
+from proxy.crm.cached import CachedCrm
+
+from .conftest import SECRET, FakeCrm
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_hits_and_misses_are_cached_for_their_own_time() -> None:
+    inner, clock = FakeCrm(), Clock()
+    crm = CachedCrm(inner, hit_ttl_s=300, miss_ttl_s=60, max_entries=100, clock=clock)
+    for _ in range(3):
+        assert (await crm.find_contacts_by_phone("+14155550123"))[0].id == "c-1"
+        assert await crm.find_contacts_by_phone("+15555550000") == ()
+    assert inner.asked == ["+14155550123", "+15555550000"]
+    clock.now = 61  # the miss has expired, the hit has not
+    await crm.find_contacts_by_phone("+14155550123")
+    await crm.find_contacts_by_phone("+15555550000")
+    assert inner.asked == ["+14155550123", "+15555550000", "+15555550000"]
+    clock.now = 400
+    await crm.find_contacts_by_phone("+14155550123")
+    assert inner.asked[-1] == "+14155550123" and len(inner.asked) == 4
+
+
+async def test_the_cache_is_bounded_and_failures_are_not_cached() -> None:
+    inner = FakeCrm()
+    crm = CachedCrm(inner, hit_ttl_s=300, miss_ttl_s=60, max_entries=2)
+    for number in ("+1", "+2", "+3", "+1"):
+        await crm.find_contacts_by_phone(number)
+    assert inner.asked == ["+1", "+2", "+3", "+1"]  # +1 was evicted to stay within 2 entries
+    inner.failure = RuntimeError("down")
+    with pytest.raises(RuntimeError):
+        await crm.find_contacts_by_phone("+4")
+    inner.failure = None
+    inner.contacts["+4"] = (CrmContact(id="c-4", name="Four"),)
+    assert (await crm.find_contacts_by_phone("+4"))[0].id == "c-4"
+
+
+def test_lookups_through_the_app_hit_the_crm_once(client: TestClient, crm: FakeCrm) -> None:
+    client.cookies.set(SESSION_COOKIE, AgentSessions(SECRET, 600).issue("agent-7"))
+    for _ in range(5):
+        assert client.get("/crm/contact", params={"key": "+1 415 555 0123"}).status_code == 200
+    assert crm.asked == ["+14155550123"]
+
+
+def as_agent(client: TestClient, agent_id: str) -> TestClient:
+    client.cookies.set(SESSION_COOKIE, AgentSessions(SECRET, 600).issue(agent_id))
+    return client
+
+
+def test_drafts_round_trip_per_agent(client: TestClient) -> None:
+    assert client.put("/crm/drafts/123", json={"notes": "x"}).status_code == 401
+    as_agent(client, "agent-7")
+    assert client.get("/crm/drafts/123").status_code == 404
+    assert client.put("/crm/drafts/123", json={"notes": "wants a refund"}).status_code == 204
+    assert client.get("/crm/drafts/123").json() == {"notes": "wants a refund"}
+    as_agent(client, "agent-8")
+    assert client.get("/crm/drafts/123").status_code == 404  # another agent's draft is not readable
+    as_agent(client, "agent-7")
+    assert client.put("/crm/drafts/123", json={"notes": ""}).status_code == 204
+    assert client.get("/crm/drafts/123").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/crm/drafts/123", {"notes": "x" * 20_001}),
+        ("/crm/drafts/123", {"notes": 5}),
+        ("/crm/drafts/123", {"notes": "x", "extra": 1}),
+        ("/crm/drafts/bad%20id", {"notes": "x"}),
+    ],
+)
+def test_bad_drafts_are_refused_and_change_nothing(client: TestClient, path: str, body: object) -> None:
+    as_agent(client, "agent-7")
+    client.put("/crm/drafts/123", json={"notes": "kept"})
+    assert client.put(path, json=body).status_code == 422
+    assert client.get("/crm/drafts/123").json() == {"notes": "kept"}
