@@ -36,9 +36,12 @@
     buffered.push([event.origin, fromParent, event.data]);
   });
 
+  // CXone keeps one subscription per window and ignores a second RegisterForClientEvents. A
+  // reloaded panel is the same window, and an Unregister posted while the old page unloads is
+  // not delivered, so release any old subscription first: then the host sends a fresh snapshot.
+  post({issuer: panelId, messageType: "UnregisterFromClientEvents"});
   post({issuer: panelId, messageType: "RegisterForClientEvents",
         subscriptionTypes: ["agent", "contacts", "sessioninfo"]});
-  // One subscription per window: release it so the reloaded page can register again.
   window.addEventListener("pagehide", () => post({issuer: panelId, messageType: "UnregisterFromClientEvents"}));
 
   // PyScript keeps a small cache in IndexedDB and cannot boot without one. Browsers that block

@@ -79,6 +79,7 @@ class DraftKeeper:
         except (FetchTimedOut, FetchFailed) as error:
             self._log("warning", f"could not read saved notes for {interaction_id}: {error!r}")
             return
-        if reply.status == 200 and isinstance(reply.body, dict) and isinstance(reply.body.get("notes"), str):
-            self._saved[interaction_id] = reply.body["notes"]
-            self._restore(interaction_id, reply.body["notes"])
+        notes = reply.body.get("notes") if reply.status == 200 and isinstance(reply.body, dict) else None
+        if isinstance(notes, str) and notes:
+            self._saved[interaction_id] = notes
+            self._restore(interaction_id, notes)

@@ -57,6 +57,12 @@ class DemoServer:
     def panel_origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def crm_searches(self) -> int:
+        """How many times the demo CRM has been searched (to count CRM calls)."""
+        response = httpx.get(f"http://127.0.0.1:{self.port}/demo/crm-stats", timeout=5)
+        response.raise_for_status()
+        return int(response.json()["contact_searches"])
+
     def set_crm_behaviour(self, delay_ms: int = 0, fail_status: int = 0) -> None:
         response = httpx.put(
             f"http://127.0.0.1:{self.port}/demo/crm-behaviour",
@@ -134,10 +140,16 @@ class Desktop:
     def text(self, field_name: str) -> str:
         return self.panel.locator(f'[data-field="{field_name}"]').text_content() or ""
 
-    def wait_agent_text(self, text: str) -> None:
+    def wait_agent_text(self, text: str, timeout_ms: float = 10_000) -> None:
         self.panel.wait_for_function(
-            "(text) => document.querySelector('[data-field=agent]').textContent === text", arg=text, timeout=10_000
+            "(text) => document.querySelector('[data-field=agent]').textContent === text", arg=text, timeout=timeout_ms
         )
+
+    def wait_shown(self, interaction_id: str, state: str = "loaded", timeout_ms: float = 10_000) -> None:
+        self.wait_panel(state, interaction_id, timeout_ms)
+
+    def render_count(self) -> int:
+        return int(self.attribute("data-render-count") or 0)
 
     def lookups(self) -> list[str]:
         return [request.url for request in self.requests if "/crm/contact" in request.url]

@@ -36,7 +36,7 @@ class FakePorts:
 
     async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
         if url.startswith("/crm/drafts/"):
-            return HttpReply(200, {"notes": self.drafts[url]}) if url in self.drafts else HttpReply(404, None)
+            return HttpReply(200, {"notes": self.drafts.get(url, "")})
         if url in self.answers:
             return self.answers[url]
         future: asyncio.Future[HttpReply] = asyncio.get_running_loop().create_future()
