@@ -76,7 +76,7 @@ def test_a_third_call_ringing_is_announced_without_taking_the_screen(ready_deskt
         arg=third,
     )
     ready_desktop.panel.wait_for_selector(
-        '#panel[data-interaction-id="%s"] [data-command="hold"]' % third, state="attached"
+        f'#panel[data-interaction-id="{third}"] [data-command="hold"]', state="attached"
     )
     assert "On call" in ready_desktop.text("headline")
 
