@@ -33,4 +33,14 @@ class ControlCall:
     command: CallCommand
 
 
-AgentAction = SwitchTo | ChooseRecord | EditNotes | ControlCall
+@dataclass(frozen=True)
+class CreateContact:
+    """No match: the agent creates the caller's record (the phone number comes from the call)."""
+
+    interaction_id: str
+    first_name: str
+    last_name: str
+    email: str = ""
+
+
+AgentAction = SwitchTo | ChooseRecord | EditNotes | ControlCall | CreateContact

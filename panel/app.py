@@ -7,21 +7,25 @@ event storm costs one render per frame and no lifecycle change is ever skipped.
 
 from .agent_actions import AgentAction, EditNotes
 from .drafts import DraftKeeper
-from .effects import Effect, Log, PostToHost, StartLookup, Telemetry
+from .effects import CreateRecord, Effect, Log, PostToHost, StartLookup, Telemetry
 from .log_budget import LogBudget
-from .lookup import LookupFailed, LookupOutcome, outcome_from_reply
+from .lookup import LookupFailed, LookupOutcome, created_contact, outcome_from_reply
 from .ports import FetchFailed, FetchTimedOut, PanelPorts
 from .state import (
     PanelConfig,
     PanelState,
     Transition,
     apply_action,
+    finish_create,
     finish_lookup,
     mark_ready,
     receive_message,
     restore_notes,
 )
 from .view import PanelView, build_view
+
+CONTACTS_URL = "/crm/contacts"
+CREATE_DEADLINE_S = 10.0
 
 
 class PanelApp:
@@ -79,6 +83,8 @@ class PanelApp:
         match effect:
             case StartLookup():
                 self._ports.spawn(self._lookup(effect))
+            case CreateRecord():
+                self._ports.spawn(self._create(effect))
             case PostToHost(message, target_origin):
                 self._ports.post_to_host(message, target_origin)
             case Log(level, message):
@@ -104,6 +110,16 @@ class PanelApp:
             outcome = LookupFailed("network error")
         elapsed = self._ports.now_ms() - started
         self._apply(finish_lookup(self.state, effect.interaction_id, effect.request_id, outcome, elapsed))
+
+    async def _create(self, effect: CreateRecord) -> None:
+        try:
+            reply = await self._ports.send_json("POST", CONTACTS_URL, effect.body, CREATE_DEADLINE_S)
+            outcome = created_contact(reply)
+        except FetchTimedOut:
+            outcome = "the CRM did not answer in time; try again"
+        except FetchFailed:
+            outcome = "no connection to the CRM proxy; try again"
+        self._apply(finish_create(self.state, effect.interaction_id, effect.request_id, outcome))
 
     def _request_render(self) -> None:
         if not self._frame_requested:

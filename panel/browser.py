@@ -4,6 +4,7 @@ Nothing here decides anything: it moves values between the DOM/fetch/postMessage
 """
 
 import asyncio
+import gc
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -12,13 +13,13 @@ from js import AbortSignal, Object, console, document, performance, window
 from pyodide.ffi import JsProxy, create_once_callable, create_proxy, to_js
 from pyodide.http import pyfetch
 
-from .agent_actions import AgentAction, CallCommand, ChooseRecord, ControlCall, EditNotes, SwitchTo
+from .agent_actions import AgentAction, CallCommand, ChooseRecord, ControlCall, CreateContact, EditNotes, SwitchTo
 from .app import PanelApp
 from .lookup import HttpReply
 from .origins import parse_allow_list
 from .ports import FetchFailed, FetchTimedOut
 from .state import PanelConfig
-from .view import ContactCard, InteractionTab, PanelView
+from .view import ContactCard, CreateForm, InteractionTab, PanelView
 
 TELEMETRY_URL = "/telemetry"
 READY_MARK = "panel-ready"
@@ -98,6 +99,7 @@ class BrowserPorts:
         self._others(view.others)
         self._controls(view.controls)
         self._notes(view.interaction_id, view.notes)
+        self._create_form(view.interaction_id, view.create_form)
 
     def request_frame(self, callback: Callable[[], None]) -> None:
         window.requestAnimationFrame(create_once_callable(lambda _timestamp: callback()))
@@ -184,6 +186,16 @@ class BrowserPorts:
         if (switched or document.activeElement != box) and box.value != notes:
             box.value = notes
 
+    def _create_form(self, interaction_id: str, form: CreateForm | None) -> None:
+        element = self._field("create")
+        element.hidden = form is None
+        if element.getAttribute("data-form-for") != interaction_id:
+            element.setAttribute("data-form-for", interaction_id)
+            element.reset()  # a form typed for one caller must not carry over to another
+        self._text("create-phone", form.phone if form else "")
+        self._text("create-error", form.error if form else "")
+        element.querySelector('button[type="submit"]').disabled = bool(form and form.pending)
+
 
 def _button(text: str, **data: str) -> Any:
     button = document.createElement("button")
@@ -235,7 +247,26 @@ def start() -> None:
         if box.getAttribute("data-field") == "notes" and box.getAttribute("data-notes-for"):
             app.on_agent_action(EditNotes(box.getAttribute("data-notes-for"), str(box.value)))
 
+    def diagnostics() -> str:
+        """For support and tests: what the panel holds in memory, as JSON."""
+        gc.collect()
+        state = app.state
+        return json.dumps(
+            {"contexts": len(state.contexts), "tombstones": len(state.closed), "python_objects": len(gc.get_objects())}
+        )
+
+    window.panelDiagnostics = create_proxy(diagnostics)
     window.addEventListener("pagehide", create_proxy(lambda _event: app.on_page_hide()))
+
+    def on_submit(event: Any) -> None:
+        form = event.target
+        if form.getAttribute("data-field") != "create":
+            return
+        event.preventDefault()
+        values = {name: str(form.elements.namedItem(name).value) for name in ("first_name", "last_name", "email")}
+        app.on_agent_action(CreateContact(form.getAttribute("data-form-for") or "", **values))
+
+    root.addEventListener("submit", create_proxy(on_submit))
     root.addEventListener("click", create_proxy(on_click))
     root.addEventListener("input", create_proxy(on_input))
     window.cxonePanelBridge.attach(create_proxy(on_message))

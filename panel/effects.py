@@ -15,6 +15,15 @@ class StartLookup:
 
 
 @dataclass(frozen=True)
+class CreateRecord:
+    """Ask the proxy to create a CRM contact for an interaction."""
+
+    interaction_id: str
+    request_id: int
+    body: dict[str, object]
+
+
+@dataclass(frozen=True)
 class PostToHost:
     """Send a protocol message (a call-control command) to the parent window at ``target_origin``."""
 
@@ -36,4 +45,4 @@ class Telemetry:
     fields: dict[str, object] = field(default_factory=dict)
 
 
-Effect = StartLookup | PostToHost | Log | Telemetry
+Effect = StartLookup | CreateRecord | PostToHost | Log | Telemetry

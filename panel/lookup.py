@@ -57,3 +57,15 @@ def outcome_from_reply(reply: HttpReply) -> LookupOutcome:
     if reply.status == 401:
         return LookupFailed("not signed in")
     return LookupFailed(f"http {reply.status}")
+
+
+def created_contact(reply: HttpReply) -> CrmContact | str:
+    """The proxy's answer to creating a contact: the new record, or a reason to show the agent."""
+    if reply.status == 201:
+        try:
+            return CrmContact.model_validate(reply.body)
+        except ValidationError:
+            return "the CRM proxy sent an unreadable answer"
+    if reply.status == 422 and isinstance(reply.body, dict):
+        return str(reply.body.get("error", "the CRM refused the contact"))
+    return f"the CRM could not create the contact (http {reply.status})"

@@ -86,3 +86,14 @@ class ContactLookup(BaseModel):
 
     key: str
     matches: tuple[CrmContact, ...] = ()
+
+
+class NewContact(BaseModel):
+    """A contact the agent creates from the panel for a caller the CRM does not know."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    first_name: str = Field(min_length=1, max_length=80)
+    last_name: str = Field(min_length=1, max_length=80)
+    phone: str = Field(min_length=1, max_length=64)
+    email: str = Field(default="", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from .agent_actions import AgentAction, CallCommand, ChooseRecord, ControlCall, EditNotes, SwitchTo
-from .effects import Effect, Log, PostToHost, StartLookup, Telemetry
+from pydantic import ValidationError
+
+from .agent_actions import AgentAction, CallCommand, ChooseRecord, ControlCall, CreateContact, EditNotes, SwitchTo
+from .effects import CreateRecord, Effect, Log, PostToHost, StartLookup, Telemetry
 from .host_protocol import (
     AgentStatusChanged,
     EventIgnored,
@@ -24,7 +26,7 @@ from .host_protocol import (
     parse_batch,
 )
 from .lookup import LOOKUP_DEADLINE_S, LookupFound, LookupOutcome, lookup_key, lookup_url
-from .models import AgentStatus, CrmContact, Direction, Interaction, InteractionState
+from .models import AgentStatus, CrmContact, Direction, Interaction, InteractionState, NewContact
 from .origins import OriginPattern, origin_allowed
 
 POP_STATES = frozenset({InteractionState.RINGING, InteractionState.DIALING, InteractionState.CONNECTED})
@@ -65,6 +67,14 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class Creation:
+    """A contact the agent asked to create: pending, or failed with a reason to show."""
+
+    request_id: int
+    failed: str = ""
+
+
+@dataclass(frozen=True)
 class InteractionContext:
     """Everything the panel knows about one interaction; ``seq`` orders recency across contexts."""
 
@@ -74,6 +84,7 @@ class InteractionContext:
     chosen_crm_id: str = ""
     notes: str = ""
     history: tuple[tuple[InteractionState, datetime | None], ...] = ()
+    creation: Creation | None = None
 
     @property
     def crm_id(self) -> str:
@@ -172,7 +183,44 @@ def apply_action(state: PanelState, config: PanelConfig, action: AgentAction) ->
             return Transition(_with_context(state, replace(context, notes=text[:MAX_NOTES_CHARS])))
         case ControlCall(_, command):
             return _control_call(state, config, context, command)
+        case CreateContact():
+            return _create_contact(state, context, action)
     return Transition(state)
+
+
+def finish_create(state: PanelState, interaction_id: str, request_id: int, outcome: CrmContact | str) -> Transition:
+    """The proxy created the contact (it becomes the call's record) or says why it could not."""
+    context = state.contexts.get(interaction_id)
+    if context is None or context.creation is None or context.creation.request_id != request_id:
+        return Transition(state, (Log("debug", f"dropped a late create answer for {interaction_id}"),))
+    if isinstance(outcome, str):
+        failed = replace(context, creation=Creation(request_id, failed=outcome))
+        return Transition(_with_context(state, failed), (Log("warning", f"contact not created: {outcome}"),))
+    created = replace(
+        context,
+        lookup=Lookup(LookupStatus.FOUND, context.lookup.request_id if context.lookup else 0, (outcome,)),
+        chosen_crm_id=outcome.id,
+        creation=None,
+    )
+    return Transition(_with_context(state, created))
+
+
+def _create_contact(state: PanelState, context: InteractionContext, action: CreateContact) -> Transition:
+    number = lookup_key(context.interaction)
+    if context.lookup is None or context.lookup.status is not LookupStatus.NO_MATCH or number is None:
+        return Transition(state, (Log("warning", "ignored a new contact: the call already has a record or no number"),))
+    if context.creation is not None and not context.creation.failed:
+        return Transition(state)  # one request in flight is enough
+    try:
+        contact = NewContact(first_name=action.first_name, last_name=action.last_name, phone=number, email=action.email)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        reason = f"{str(problem['loc'][0]).replace('_', ' ')}: {problem['msg']}"
+        return Transition(_with_context(state, replace(context, creation=Creation(0, failed=reason))))
+    request_id = state.next_request_id
+    pending = replace(context, creation=Creation(request_id))
+    state = replace(_with_context(state, pending), next_request_id=request_id + 1)
+    return Transition(state, (CreateRecord(context.interaction.id, request_id, contact.model_dump()),))
 
 
 def restore_notes(state: PanelState, interaction_id: str, notes: str) -> Transition:

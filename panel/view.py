@@ -45,6 +45,15 @@ class InteractionTab:
 
 
 @dataclass(frozen=True)
+class CreateForm:
+    """The new-contact form offered when nobody matches; it never blocks the call controls."""
+
+    phone: str
+    pending: bool = False
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class PanelView:
     """``state`` and the two ids are the test contract (``data-state``, ``data-interaction-id``, ``data-crm-id``)."""
 
@@ -60,6 +69,7 @@ class PanelView:
     others: tuple[InteractionTab, ...] = ()
     controls: tuple[CallCommand, ...] = ()
     notes: str = ""
+    create_form: CreateForm | None = None
 
 
 def build_view(state: PanelState) -> PanelView:
@@ -114,7 +124,17 @@ def _interaction_view(context: InteractionContext, agent: AgentStatus | None) ->
         reason = _FAILURE_WORDS.get(lookup.reason, lookup.reason)
         return replace(base, state="error", detail=f"CRM context unavailable: {reason}", announcement=headline)
     if lookup.status is LookupStatus.NO_MATCH:
-        return replace(base, state="nomatch", detail="No match in the CRM", announcement=f"{headline}: no match")
+        form = None
+        if interaction.customer_number and any(char.isdigit() for char in interaction.customer_number):
+            creation = context.creation
+            form = CreateForm(
+                phone=interaction.customer_number,
+                pending=creation is not None and not creation.failed,
+                error=creation.failed if creation is not None else "",
+            )
+        return replace(
+            base, state="nomatch", detail="No match in the CRM", announcement=f"{headline}: no match", create_form=form
+        )
     cards = tuple(_card(match) for match in lookup.matches)
     chosen = next((card for card in cards if card.crm_id == context.crm_id), None)
     if len(cards) == 1 and chosen is not None:

@@ -2,7 +2,7 @@
 
 from typing import Protocol
 
-from panel.models import CrmContact
+from panel.models import CrmContact, NewContact
 
 
 class CrmError(Exception):
@@ -18,6 +18,10 @@ class CrmAdapter(Protocol):
 
     async def find_contacts_by_phone(self, e164: str) -> tuple[CrmContact, ...]:
         """Every contact whose phone numbers match ``e164``; empty when none does."""
+        ...
+
+    async def create_contact(self, contact: NewContact) -> CrmContact:
+        """Create a contact (``contact.phone`` is E.164) and return it as the CRM stored it."""
         ...
 
     async def aclose(self) -> None: ...

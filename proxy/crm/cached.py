@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from cachetools import TLRUCache
 
-from panel.models import CrmContact
+from panel.models import CrmContact, NewContact
 
 from .base import CrmAdapter
 
@@ -38,6 +38,11 @@ class CachedCrm:
         contacts = await self._inner.find_contacts_by_phone(e164)
         self._entries[e164] = contacts
         return contacts
+
+    async def create_contact(self, contact: NewContact) -> CrmContact:
+        created = await self._inner.create_contact(contact)
+        self._entries.pop(contact.phone, None)  # the cached "no match" for this number is now wrong
+        return created
 
     async def aclose(self) -> None:
         await self._inner.aclose()

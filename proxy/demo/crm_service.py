@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -60,6 +61,16 @@ def seed_database(path: Path) -> None:
         db.executemany(f"INSERT INTO contacts VALUES ({', '.join('?' for _ in COLUMNS)})", rows)
 
 
+class NewRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str = Field(min_length=1, max_length=80)
+    last_name: str = Field(min_length=1, max_length=80)
+    company: str = Field(default="", max_length=120)
+    phone_e164: str = Field(pattern=r"^\+[1-9][0-9]{4,14}$")
+    email: str = Field(default="", max_length=254)
+
+
 class RequireToken:
     """Bearer-token check; like BottleCRM, a bad credential gets 403."""
 
@@ -99,6 +110,18 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
             return JSONResponse({"detail": "simulated failure"}, status_code=current.fail_status)
         return JSONResponse({"results": query(request.query_params.get("phone"))})
 
+    async def create_contact(request: Request) -> Response:
+        try:
+            record = NewRecord.model_validate_json(await request.body())
+        except ValidationError as error:
+            return JSONResponse({"detail": error.errors(include_url=False, include_input=False)}, status_code=400)
+        row = {"id": f"c-{uuid.uuid4().hex[:10]}", **record.model_dump()}
+        with sqlite3.connect(db_path) as db:
+            db.execute(
+                f"INSERT INTO contacts VALUES ({', '.join('?' for _ in COLUMNS)})", tuple(row[c] for c in COLUMNS)
+            )
+        return JSONResponse(row, status_code=201)
+
     async def get_behaviour(request: Request) -> Response:
         return JSONResponse(behaviour.current.model_dump())
 
@@ -124,6 +147,7 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/api/contacts", contacts, methods=["GET"]),
+            Route("/api/contacts", create_contact, methods=["POST"]),
             Route("/admin/behaviour", get_behaviour, methods=["GET"]),
             Route("/admin/behaviour", put_behaviour, methods=["PUT"]),
             Route("/admin/stats", stats, methods=["GET"]),

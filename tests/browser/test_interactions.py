@@ -1,6 +1,7 @@
 """Interactions done right, in Chromium against the simulated desktop: concurrent and held calls,
 switching, notes through switches and reloads, ordering, agent state, call control, event storms."""
 
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -154,46 +155,56 @@ def test_agent_state_and_after_call_work_are_shown(ready_desktop: Desktop) -> No
     ready_desktop.wait_panel("idle")
 
 
+STORM = """(id) => {
+    for (let index = 0; index < 10000; index += 1) {
+      if (index === 2500 || index === 7500) { desktop.hold(id); continue; }
+      if (index === 5000 || index === 9999) { desktop.resume(id); continue; }
+      const noise = index % 3 === 0
+        ? {Type: "Indicator", Name: "QueueDepth", Value: String(index)}
+        : index % 3 === 1 ? {Type: "UpdateSkills", Skills: String(index % 7)}
+        : {Type: "AgentLeg", AgentLegId: String(index), Status: "Active"};
+      desktop.send([noise]);
+    }
+}"""
+
+
+def _memory(desktop: Desktop) -> tuple[float, int]:
+    """JS heap (MB; collected first where the renderer exposes gc) and live Python objects in the panel."""
+    heap = desktop.panel.evaluate("() => { if (window.gc) window.gc(); return performance.memory.usedJSHeapSize; }")
+    python = json.loads(desktop.panel.evaluate("() => window.panelDiagnostics()"))
+    return heap / 1e6, int(python["python_objects"])
+
+
 def test_a_storm_of_10000_events_keeps_the_panel_responsive(ready_desktop: Desktop, report: Report) -> None:
     call = ready_desktop.ring(ADA)
     ready_desktop.call("answer", call)
     ready_desktop.wait_shown(call)
-    renders_before = ready_desktop.render_count()
-    heap = "() => performance.memory.usedJSHeapSize"
-    heap_before = ready_desktop.panel.evaluate(heap)
-    started = time.monotonic()
-    # 10,000 host messages: queue updates, skill updates and repeats of the live call's state,
-    # with hold/resume transitions buried among them. All posted at once, as a burst.
-    ready_desktop.page.evaluate(
-        """(id) => {
-            const live = desktop.openContacts().includes(id) ? id : null;
-            for (let index = 0; index < 10000; index += 1) {
-              if (index === 2500 || index === 7500) { desktop.hold(live); continue; }
-              if (index === 5000 || index === 9999) { desktop.resume(live); continue; }
-              const noise = index % 3 === 0
-                ? {Type: "Indicator", Name: "QueueDepth", Value: String(index)}
-                : index % 3 === 1 ? {Type: "UpdateSkills", Skills: String(index % 7)}
-                : {Type: "AgentLeg", AgentLegId: String(index), Status: "Active"};
-              desktop.send([noise]);
-            }
-            desktop.setAgentState("Unavailable", "After storm");
-        }""",
-        call,
-    )
-    ready_desktop.wait_agent_text("Unavailable (After storm)", timeout_ms=60_000)
-    handled_s = time.monotonic() - started
-    renders = ready_desktop.render_count() - renders_before
-    assert ready_desktop.attribute("data-interaction-id") == call
-    assert "On call" in ready_desktop.text("headline")  # the last lifecycle change, a resume, applied
-    heap_after = ready_desktop.panel.evaluate(heap)
+    memory = [_memory(ready_desktop)]
+    handled: list[float] = []
+    renders: list[int] = []
+    for storm in range(2):
+        # 10,000 host messages, posted as one burst: queue updates, skill updates, other agents' legs,
+        # with hold/resume transitions of the live call buried among them.
+        renders_before = ready_desktop.render_count()
+        started = time.monotonic()
+        ready_desktop.page.evaluate(STORM, call)
+        ready_desktop.call("setAgentState", "Unavailable", f"After storm {storm}")
+        ready_desktop.wait_agent_text(f"Unavailable (After storm {storm})", timeout_ms=60_000)
+        handled.append(time.monotonic() - started)
+        renders.append(ready_desktop.render_count() - renders_before)
+        assert ready_desktop.attribute("data-interaction-id") == call
+        assert "On call" in ready_desktop.text("headline")  # the last lifecycle change, a resume, applied
+        memory.append(_memory(ready_desktop))
     next_call = ready_desktop.ring(GRACE)
     ready_desktop.call("hold", call)
     ready_desktop.call("answer", next_call)
     ready_desktop.wait_shown(next_call)  # still responsive
-    assert renders <= 40
+    assert max(renders) <= 40
+    assert json.loads(ready_desktop.panel.evaluate("() => window.panelDiagnostics()"))["contexts"] == 2
     report(
-        f"10,000-event storm: posted and handled in {handled_s:.1f} s, {renders} renders; JS heap {heap_before / 1e6:.1f} MB before, "
-        f"{heap_after / 1e6:.1f} MB after (coarse: Chromium rounds it)"
+        f"10,000-event storm (x2): handled in {handled[0]:.1f} s and {handled[1]:.1f} s, {renders[0]} and {renders[1]} renders; "
+        f"JS heap {memory[0][0]:.1f} -> {memory[1][0]:.1f} -> {memory[2][0]:.1f} MB; "
+        f"live Python objects {memory[0][1]} -> {memory[1][1]} -> {memory[2][1]}"
     )
 
 
@@ -233,3 +244,24 @@ def test_hold_resume_switch_latency(ready_desktop: Desktop, report: Report) -> N
     report(
         f"hold/resume switch, host posts resume -> panel DOM shows the other call: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(samples)} switches)"
     )
+
+
+def test_no_match_offers_a_create_form_that_does_not_block_answering(ready_desktop: Desktop) -> None:
+    unknown = "+12125550123"
+    call = ready_desktop.ring(unknown)
+    ready_desktop.wait_shown(call, "nomatch")
+    form = ready_desktop.panel.locator('[data-field="create"]')
+    assert form.is_visible() and ready_desktop.text("create-phone") == unknown
+    form.locator('input[name="first_name"]').fill("Kim")
+    ready_desktop.panel.locator('[data-field="controls"] button[data-command="answer"]').click()  # mid-typing
+    ready_desktop.panel.wait_for_selector('[data-field="controls"] button[data-command="hold"]', state="attached")
+    assert form.locator('input[name="first_name"]').input_value() == "Kim"  # nothing typed was lost
+    form.locator('input[name="last_name"]').fill("Lee")
+    form.locator('button[type="submit"]').click()
+    ready_desktop.wait_shown(call, "loaded")
+    assert ready_desktop.attribute("data-crm-id").startswith("c-")
+    assert ready_desktop.panel.locator('[data-contact="name"]').text_content() == "Kim Lee"
+    ready_desktop.call("close", call)
+    second = ready_desktop.ring(unknown)  # the next call from that number finds the new record
+    ready_desktop.wait_shown(second, "loaded")
+    assert ready_desktop.panel.locator('[data-contact="name"]').text_content() == "Kim Lee"

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from panel.models import CrmContact
+from panel.models import CrmContact, NewContact
 from proxy.app import create_app
 from proxy.settings import Settings
 
@@ -27,6 +27,15 @@ class FakeCrm:
         if self.failure is not None:
             raise self.failure
         return self.contacts.get(e164, ())
+
+    async def create_contact(self, contact: NewContact) -> CrmContact:
+        if self.failure is not None:
+            raise self.failure
+        created = CrmContact(
+            id=f"c-new-{len(self.contacts)}", name=f"{contact.first_name} {contact.last_name}", phone=contact.phone
+        )
+        self.contacts[contact.phone] = (created,)
+        return created
 
     async def aclose(self) -> None:
         self.closed = True

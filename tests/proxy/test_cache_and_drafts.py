@@ -87,3 +87,29 @@ def test_bad_drafts_are_refused_and_change_nothing(client: TestClient, path: str
     client.put("/crm/drafts/123", json={"notes": "kept"})
     assert client.put(path, json=body).status_code == 422
     assert client.get("/crm/drafts/123").json() == {"notes": "kept"}
+
+
+def test_creating_a_contact_normalises_the_phone_and_ends_the_cached_miss(client: TestClient, crm: FakeCrm) -> None:
+    as_agent(client, "agent-7")
+    assert client.get("/crm/contact", params={"key": "(212) 555-0100"}).json()["matches"] == []
+    response = client.post("/crm/contacts", json={"first_name": "Kim", "last_name": "Lee", "phone": "(212) 555-0100"})
+    assert response.status_code == 201 and response.json()["phone"] == "+12125550100"
+    assert client.get("/crm/contact", params={"key": "+12125550100"}).json()["matches"][0]["name"] == "Kim Lee"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"first_name": "", "last_name": "Lee", "phone": "+12125550100"}, "first_name"),
+        ({"first_name": "Kim", "last_name": "Lee", "phone": "nope"}, "phone"),
+        ({"first_name": "Kim", "last_name": "Lee", "phone": "+12125550100", "email": "not-an-email"}, "email"),
+        ({"first_name": "Kim", "last_name": "Lee", "phone": "+12125550100", "admin": True}, "admin"),
+    ],
+)
+def test_bad_new_contacts_are_422_naming_the_field(
+    client: TestClient, crm: FakeCrm, body: dict[str, object], field: str
+) -> None:
+    as_agent(client, "agent-7")
+    response = client.post("/crm/contacts", json=body)
+    assert response.status_code == 422 and response.json()["field"] == field
+    assert "+12125550100" not in crm.contacts

@@ -101,3 +101,11 @@ async def test_unreadable_answers_are_errors() -> None:
     )
     with pytest.raises(CrmError, match="unreadable"):
         await adapter.find_contacts_by_phone("+14155550123")
+
+
+async def test_creates_a_contact_that_lookups_then_find(adapter: DemoCrmAdapter) -> None:
+    from panel.models import NewContact
+
+    created = await adapter.create_contact(NewContact(first_name="Kim", last_name="Lee", phone="+12125550100"))
+    assert created.name == "Kim Lee" and created.id.startswith("c-")
+    assert [contact.id for contact in await adapter.find_contacts_by_phone("+12125550100")] == [created.id]

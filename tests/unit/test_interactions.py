@@ -275,3 +275,28 @@ def test_a_connected_call_is_on_screen_whatever_the_order(
     ]
     if connected:
         assert agent.shown in connected
+
+
+def test_no_match_offers_a_contact_form_that_creates_the_callers_record() -> None:
+    from panel.agent_actions import CreateContact
+    from panel.effects import CreateRecord
+    from panel.state import finish_create
+
+    agent = Agent()
+    agent.host(event("N", "Incoming", 0))
+    view = build_view(agent.state)
+    assert view.state == "nomatch" and view.create_form is not None and view.create_form.phone == "+15555550000"
+    assert view.controls == ("answer", "hangup")  # the form does not stand in the way of the call
+    refused = agent.act(CreateContact("N", first_name="  ", last_name="Lee"))
+    assert refused.effects == () and build_view(agent.state).create_form.error.startswith("first name")  # type: ignore[union-attr]
+    transition = agent.act(CreateContact("N", first_name="Kim", last_name="Lee", email="kim@example.com"))
+    (effect,) = transition.effects
+    assert isinstance(effect, CreateRecord)
+    assert effect.body == {"first_name": "Kim", "last_name": "Lee", "phone": "+15555550000", "email": "kim@example.com"}
+    assert build_view(agent.state).create_form.pending  # type: ignore[union-attr]
+    assert agent.act(CreateContact("N", first_name="Kim", last_name="Lee")).effects == ()  # no second request
+    failed = finish_create(agent.state, "N", effect.request_id, "the CRM is unavailable")
+    assert build_view(failed.state).create_form.error == "the CRM is unavailable"  # type: ignore[union-attr]
+    created = finish_create(agent.state, "N", effect.request_id, CrmContact(id="c-new", name="Kim Lee"))
+    view = build_view(created.state)
+    assert (view.state, view.crm_id, view.create_form) == ("loaded", "c-new", None)
