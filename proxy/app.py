@@ -80,7 +80,7 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
         from .demo.baseline import BaselinePage  # demo-only code is not loaded in production
         from .demo.desktop import DesktopSimulator
 
-        routes += DesktopSimulator(settings, next(iter(registrations.values()))).routes()
+        routes += DesktopSimulator(settings, next(iter(registrations.values())), crm_adapter.clear).routes()
         routes += BaselinePage(runtime).routes()
 
     @asynccontextmanager

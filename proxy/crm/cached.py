@@ -44,5 +44,9 @@ class CachedCrm:
         self._entries.pop(contact.phone, None)  # the cached "no match" for this number is now wrong
         return created
 
+    def clear(self) -> None:
+        """Forget every cached answer (the demo does this when the CRM is told to misbehave)."""
+        self._entries.clear()
+
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -6,6 +6,7 @@ Its controls for the demo CRM (slow, failing) go through here to the CRM's admin
 """
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 from string import Template
 
@@ -25,7 +26,10 @@ ADMIN_TIMEOUT_S = 5.0
 
 
 class DesktopSimulator:
-    def __init__(self, settings: Settings, registration: PanelRegistration) -> None:
+    def __init__(
+        self, settings: Settings, registration: PanelRegistration, clear_lookup_cache: Callable[[], None]
+    ) -> None:
+        self._clear_lookup_cache = clear_lookup_cache
         self._crm_url = settings.crm_url
         self._crm_headers = (
             {"Authorization": f"Bearer {settings.crm_token.get_secret_value()}"} if settings.crm_token else {}
@@ -80,8 +84,13 @@ class DesktopSimulator:
         return await self._relay("GET", "/admin/stats")
 
     async def crm_behaviour(self, request: Request) -> Response:
-        body = await request.body() if request.method == "PUT" else None
-        return await self._relay(request.method, "/admin/behaviour", body)
+        """Relay to the CRM; a change also empties the proxy's lookup cache, so the next lookup meets it."""
+        if request.method == "GET":
+            return await self._relay("GET", "/admin/behaviour")
+        response = await self._relay("PUT", "/admin/behaviour", await request.body())
+        if response.status_code == 200:
+            self._clear_lookup_cache()
+        return response
 
     async def _relay(self, method: str, path: str, body: bytes | None = None) -> Response:
         """Pass a demo control through to the demo CRM, which holds its own token check."""
