@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.raw_events import call_event
+
 from .conftest import Desktop
 
 Report = Callable[[str], None]
@@ -14,20 +16,7 @@ ADA, ALAN, GRACE = "+14155550123", "+442079460018", "+14155550199"
 
 
 def raw_call(contact_id: str, status: str, at: str, ani: str = ADA, final: str = "False") -> dict[str, Any]:
-    return {
-        "Type": "CallContactEvent",
-        "ContactID": contact_id,
-        "MasterID": contact_id,
-        "Status": status,
-        "CallType": "Regular",
-        "ANI": ani,
-        "DNIS": "+18005550100",
-        "Skill": "4001",
-        "IsInbound": "True",
-        "StartTimeUTC": "2026-12-04T10:00:00.000Z",
-        "LastStateChangeTimeUTC": at,
-        "FinalState": final,
-    }
+    return call_event(contact_id, status, ANI=ani, LastStateChangeTimeUTC=at, FinalState=final)
 
 
 def two_calls(desktop: Desktop) -> tuple[str, str]:

@@ -7,26 +7,15 @@ from typing import Any
 
 from playwright.sync_api import ConsoleMessage, Route
 
+from tests.raw_events import call_event
+
 from .conftest import Desktop
 
 Report = Callable[[str], None]
 
 
 def raw_ring(contact_id: str, ani: str, call_type: str = "Regular") -> dict[str, Any]:
-    return {
-        "Type": "CallContactEvent",
-        "ContactID": contact_id,
-        "MasterID": contact_id,
-        "Status": "Incoming",
-        "CallType": call_type,
-        "ANI": ani,
-        "DNIS": "+18005550100",
-        "Skill": "4001",
-        "IsInbound": "True",
-        "StartTimeUTC": "2026-12-04T10:00:00.000Z",
-        "LastStateChangeTimeUTC": "2026-12-04T10:00:00.000Z",
-        "FinalState": "False",
-    }
+    return call_event(contact_id, "Incoming", ANI=ani, CallType=call_type)
 
 
 def test_known_number_goes_loading_then_loaded_with_the_contact(ready_desktop: Desktop) -> None:

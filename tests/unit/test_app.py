@@ -10,8 +10,7 @@ from panel.origins import parse_allow_list
 from panel.ports import FetchFailed, FetchTimedOut
 from panel.state import PanelConfig
 from panel.view import PanelView
-
-from .raw_events import batch, call_event
+from tests.raw_events import batch, call_event
 
 HOST = "https://na1.cxone.com"
 ADA = {"key": "+14155550123", "matches": [{"id": "c-1001", "name": "Ada Lovelace"}]}

@@ -3,8 +3,7 @@ import pytest
 from panel.filters import channel_for_call_type
 from panel.host_protocol import EventIgnored, InteractionUpdated, parse_event
 from panel.models import Channel
-
-from .raw_events import call_event
+from tests.raw_events import call_event
 
 
 @pytest.mark.parametrize("call_type", ["Regular", "PersonalQueue", "Dialer", "NaturalCalling", "regular", ""])

@@ -14,8 +14,7 @@ from panel.host_protocol import (
     parse_event,
 )
 from panel.models import Channel, Direction, InteractionState
-
-from .raw_events import agent_state, batch, call_event
+from tests.raw_events import agent_state, batch, call_event
 
 
 @pytest.mark.parametrize(

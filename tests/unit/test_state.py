@@ -16,8 +16,7 @@ from panel.state import (
     shown_context,
 )
 from panel.view import build_view
-
-from .raw_events import agent_state, batch, call_event
+from tests.raw_events import agent_state, batch, call_event
 
 HOST = "https://na1.cxone.com"
 CONFIG = PanelConfig(allowed_origins=parse_allow_list("https://*.cxone.com"))
