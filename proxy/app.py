@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 
+from .actions import ActionRoutes
 from .assets import PANEL_SOURCE_SUFFIXES, ImmutableFiles, panel_sources, runtime_assets
 from .auth import AgentSessions, RequireAgent
 from .crm.base import CrmAdapter
@@ -17,6 +18,7 @@ from .crm.demo import DemoCrmAdapter
 from .crm_routes import CrmRoutes
 from .drafts import DraftStore
 from .health import healthz
+from .idempotency import IdempotencyStore
 from .panel_page import PanelPage
 from .registration import load_registrations
 from .security_headers import SecurityHeaders
@@ -45,6 +47,7 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
         max_entries=settings.lookup_cache_entries,
     )
     drafts = DraftStore(settings.draft_entries, settings.draft_ttl_s)
+    idempotency = IdempotencyStore(settings.state_dir / "idempotency.sqlite3", ttl_s=settings.idempotency_ttl_s)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(48)
     sessions = AgentSessions(secret, settings.session_ttl_s)
     runtime = runtime_assets(settings.runtime_dir)
@@ -71,7 +74,11 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
         ),
         Mount(
             "/crm",
-            routes=[*CrmRoutes(crm_adapter, settings.default_region).routes(), *drafts.routes()],
+            routes=[
+                *CrmRoutes(crm_adapter, settings.default_region).routes(),
+                *drafts.routes(),
+                *ActionRoutes(crm_adapter, idempotency).routes(),
+            ],
             middleware=require_agent,
         ),
         Route("/telemetry", receive_telemetry, methods=["POST"], middleware=require_agent),
@@ -85,9 +92,11 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        idempotency.purge()
         try:
             yield
         finally:
             await crm_adapter.aclose()
+            idempotency.close()
 
     return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     lookup_cache_entries: int = Field(default=10_000, ge=1, le=1_000_000)
     draft_ttl_s: float = Field(default=12 * 3600, gt=0, le=7 * 86_400)
     draft_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+    state_dir: Path = REPO_ROOT / "build" / "state"
+    idempotency_ttl_s: float = Field(default=48 * 3600, ge=24 * 3600, le=30 * 86_400)
     site_dir: Path = REPO_ROOT
     runtime_dir: Path = REPO_ROOT / "build" / "runtime"
     registrations_file: Path = Path(__file__).resolve().parent / "panel_registrations.json"

@@ -2,6 +2,7 @@
 
 from typing import Protocol
 
+from panel.action_models import CallLog, ContactUpdate, FollowUpTask
 from panel.models import CrmContact, NewContact
 
 
@@ -13,6 +14,18 @@ class CrmTimeout(CrmError):
     """The CRM did not answer within the proxy's deadline."""
 
 
+class CrmRateLimited(CrmError):
+    """The CRM said 429: try again after ``retry_after_s``."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class CrmRejected(CrmError):
+    """The CRM refused the request itself (4xx other than 429): retrying will not help."""
+
+
 class CrmAdapter(Protocol):
     name: str
 
@@ -22,6 +35,16 @@ class CrmAdapter(Protocol):
 
     async def create_contact(self, contact: NewContact) -> CrmContact:
         """Create a contact (``contact.phone`` is E.164) and return it as the CRM stored it."""
+        ...
+
+    async def log_call(self, call_log: CallLog) -> str:
+        """Write the call's log; the interaction id is the external id, so a second write updates it."""
+        ...
+
+    async def update_contact(self, update: ContactUpdate) -> str: ...
+
+    async def create_task(self, task: FollowUpTask, external_id: str) -> str:
+        """Create a follow-up task once: a CRM that keeps external ids refuses a second with the same id."""
         ...
 
     async def aclose(self) -> None: ...

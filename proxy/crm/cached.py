@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from cachetools import TLRUCache
 
+from panel.action_models import CallLog, ContactUpdate, FollowUpTask
 from panel.models import CrmContact, NewContact
 
 from .base import CrmAdapter
@@ -43,6 +44,19 @@ class CachedCrm:
         created = await self._inner.create_contact(contact)
         self._entries.pop(contact.phone, None)  # the cached "no match" for this number is now wrong
         return created
+
+    async def log_call(self, call_log: CallLog) -> str:
+        return await self._inner.log_call(call_log)
+
+    async def update_contact(self, update: ContactUpdate) -> str:
+        record_id = await self._inner.update_contact(update)
+        for key, contacts in list(self._entries.items()):  # every cached answer showing that record is stale
+            if any(contact.id == update.crm_id for contact in contacts):
+                self._entries.pop(key, None)
+        return record_id
+
+    async def create_task(self, task: FollowUpTask, external_id: str) -> str:
+        return await self._inner.create_task(task, external_id)
 
     def clear(self) -> None:
         """Forget every cached answer (the demo does this when the CRM is told to misbehave)."""

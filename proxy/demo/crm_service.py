@@ -38,6 +38,8 @@ class Behaviour(BaseModel):
 
     delay_ms: int = Field(default=0, ge=0, le=30_000)
     fail_status: int = Field(default=0, description="0 = answer normally; otherwise 4xx/5xx")
+    fail_times: int = Field(default=0, ge=0, le=1000, description="fail only the next N requests (0 = every one)")
+    retry_after_s: int = Field(default=1, ge=0, le=3600, description="Retry-After sent with a 429")
 
     def model_post_init(self, context: object) -> None:
         if self.fail_status and not 400 <= self.fail_status <= 599:
@@ -48,6 +50,16 @@ class Behaviour(BaseModel):
 class BehaviourBox:
     current: Behaviour
     contact_searches: int = 0  # how often the CRM was asked: tests count CRM calls with it
+    failures_left: int = 0
+
+    def misbehaviour(self) -> Response | None:
+        """The failure to answer with now, if the CRM is told to fail."""
+        current = self.current
+        if not current.fail_status or (current.fail_times and self.failures_left <= 0):
+            return None
+        self.failures_left -= 1
+        headers = {"Retry-After": str(current.retry_after_s)} if current.fail_status == 429 else {}
+        return JSONResponse({"detail": "simulated failure"}, status_code=current.fail_status, headers=headers)
 
 
 def seed_database(path: Path) -> None:
@@ -57,6 +69,15 @@ def seed_database(path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute(f"CREATE TABLE contacts ({', '.join(c + ' TEXT NOT NULL' for c in COLUMNS)}, PRIMARY KEY (id))")
         db.execute("CREATE INDEX contacts_phone ON contacts (phone_e164)")
+        db.execute(
+            "CREATE TABLE call_logs (id TEXT PRIMARY KEY, external_id TEXT NOT NULL UNIQUE, contact_id TEXT NOT NULL, "
+            "subject TEXT NOT NULL, notes TEXT NOT NULL, disposition TEXT NOT NULL, direction TEXT NOT NULL, "
+            "duration_seconds INTEGER NOT NULL, revisions INTEGER NOT NULL)"
+        )
+        db.execute(
+            "CREATE TABLE tasks (id TEXT PRIMARY KEY, external_id TEXT NOT NULL UNIQUE, contact_id TEXT NOT NULL, "
+            "title TEXT NOT NULL, due_date TEXT NOT NULL, notes TEXT NOT NULL)"
+        )
         rows = [tuple(contact[c] for c in COLUMNS) for contact in json.loads(SEED_FILE.read_text())]
         db.executemany(f"INSERT INTO contacts VALUES ({', '.join('?' for _ in COLUMNS)})", rows)
 
@@ -69,6 +90,37 @@ class NewRecord(BaseModel):
     company: str = Field(default="", max_length=120)
     phone_e164: str = Field(pattern=r"^\+[1-9][0-9]{4,14}$")
     email: str = Field(default="", max_length=254)
+
+
+class CallLogIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=255)
+    contact_id: str = Field(min_length=1, max_length=64)
+    subject: str = Field(min_length=1, max_length=255)
+    notes: str = Field(default="", max_length=20_000)
+    disposition: str = Field(default="", max_length=80)
+    direction: str = Field(pattern=r"^(inbound|outbound)$")
+    duration_seconds: int = Field(ge=0)
+
+
+class TaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=255)
+    contact_id: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=255)
+    due_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    notes: str = Field(default="", max_length=20_000)
+
+
+class ContactPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = Field(default=None, min_length=1, max_length=80)
+    last_name: str | None = Field(default=None, min_length=1, max_length=80)
+    email: str | None = Field(default=None, max_length=254)
+    company: str | None = Field(default=None, max_length=120)
 
 
 class RequireToken:
@@ -101,14 +153,85 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
                 rows = db.execute("SELECT * FROM contacts ORDER BY id LIMIT ?", (MAX_RESULTS,))
             return [dict(row) for row in rows]
 
+    async def misbehave() -> Response | None:
+        if behaviour.current.delay_ms:
+            await asyncio.sleep(behaviour.current.delay_ms / 1000)  # the simulated slowness itself
+        return behaviour.misbehaviour()
+
     async def contacts(request: Request) -> Response:
         behaviour.contact_searches += 1
-        current = behaviour.current
-        if current.delay_ms:
-            await asyncio.sleep(current.delay_ms / 1000)  # the simulated slowness itself
-        if current.fail_status:
-            return JSONResponse({"detail": "simulated failure"}, status_code=current.fail_status)
-        return JSONResponse({"results": query(request.query_params.get("phone"))})
+        return await misbehave() or JSONResponse({"results": query(request.query_params.get("phone"))})
+
+    async def log_call(request: Request) -> Response:
+        """Upsert by external id: a second log for the same call updates the first."""
+        failure = await misbehave()
+        if failure is not None:
+            return failure
+        try:
+            log = CallLogIn.model_validate_json(await request.body())
+        except ValidationError as error:
+            return JSONResponse({"detail": error.errors(include_url=False, include_input=False)}, status_code=400)
+        with sqlite3.connect(db_path) as db:
+            if db.execute("SELECT 1 FROM contacts WHERE id = ?", (log.contact_id,)).fetchone() is None:
+                return JSONResponse({"detail": "unknown contact"}, status_code=404)
+            existing = db.execute("SELECT id FROM call_logs WHERE external_id = ?", (log.external_id,)).fetchone()
+            fields = (log.contact_id, log.subject, log.notes, log.disposition, log.direction, log.duration_seconds)
+            if existing is not None:
+                db.execute(
+                    "UPDATE call_logs SET contact_id = ?, subject = ?, notes = ?, disposition = ?, direction = ?, "
+                    "duration_seconds = ?, revisions = revisions + 1 WHERE id = ?",
+                    (*fields, existing[0]),
+                )
+                return JSONResponse({"id": existing[0], "updated": True}, status_code=200)
+            record_id = f"L-{uuid.uuid4().hex[:10]}"
+            db.execute(
+                "INSERT INTO call_logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", (record_id, log.external_id, *fields)
+            )
+        return JSONResponse({"id": record_id, "updated": False}, status_code=201)
+
+    async def create_task(request: Request) -> Response:
+        failure = await misbehave()
+        if failure is not None:
+            return failure
+        try:
+            task = TaskIn.model_validate_json(await request.body())
+        except ValidationError as error:
+            return JSONResponse({"detail": error.errors(include_url=False, include_input=False)}, status_code=400)
+        with sqlite3.connect(db_path) as db:
+            existing = db.execute("SELECT id FROM tasks WHERE external_id = ?", (task.external_id,)).fetchone()
+            if existing is not None:  # the external id guard: the same task twice is one task
+                return JSONResponse({"id": existing[0], "duplicate": True}, status_code=200)
+            record_id = f"T-{uuid.uuid4().hex[:10]}"
+            db.execute(
+                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
+                (record_id, task.external_id, task.contact_id, task.title, task.due_date, task.notes),
+            )
+        return JSONResponse({"id": record_id, "duplicate": False}, status_code=201)
+
+    async def update_contact(request: Request) -> Response:
+        failure = await misbehave()
+        if failure is not None:
+            return failure
+        try:
+            patch = ContactPatch.model_validate_json(await request.body()).model_dump(exclude_none=True)
+        except ValidationError as error:
+            return JSONResponse({"detail": error.errors(include_url=False, include_input=False)}, status_code=400)
+        contact_id = request.path_params["contact_id"]
+        with sqlite3.connect(db_path) as db:
+            if patch:
+                assignments = ", ".join(f"{column} = ?" for column in patch)  # columns from the model only
+                db.execute(f"UPDATE contacts SET {assignments} WHERE id = ?", (*patch.values(), contact_id))
+            if db.execute("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)).fetchone() is None:
+                return JSONResponse({"detail": "unknown contact"}, status_code=404)
+        return JSONResponse({"id": contact_id}, status_code=200)
+
+    async def records(request: Request) -> Response:
+        """Every call log and task, for tests that count what landed."""
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+            db.row_factory = sqlite3.Row
+            logs = [dict(row) for row in db.execute("SELECT * FROM call_logs ORDER BY id")]
+            tasks = [dict(row) for row in db.execute("SELECT * FROM tasks ORDER BY id")]
+        return JSONResponse({"call_logs": logs, "tasks": tasks})
 
     async def create_contact(request: Request) -> Response:
         try:
@@ -130,6 +253,7 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
             behaviour.current = Behaviour.model_validate_json(await request.body())
         except (ValidationError, ValueError) as error:
             return JSONResponse({"detail": str(error)}, status_code=422)
+        behaviour.failures_left = behaviour.current.fail_times
         return JSONResponse(behaviour.current.model_dump())
 
     async def stats(request: Request) -> Response:
@@ -148,6 +272,10 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
             Route("/healthz", healthz),
             Route("/api/contacts", contacts, methods=["GET"]),
             Route("/api/contacts", create_contact, methods=["POST"]),
+            Route("/api/contacts/{contact_id}", update_contact, methods=["PATCH"]),
+            Route("/api/call-logs", log_call, methods=["POST"]),
+            Route("/api/tasks", create_task, methods=["POST"]),
+            Route("/admin/records", records, methods=["GET"]),
             Route("/admin/behaviour", get_behaviour, methods=["GET"]),
             Route("/admin/behaviour", put_behaviour, methods=["PUT"]),
             Route("/admin/stats", stats, methods=["GET"]),

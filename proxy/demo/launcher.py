@@ -75,7 +75,9 @@ def run_demo(settings: Settings) -> None:
             wait_until_healthy(f"{crm_url}/healthz", CRM_START_DEADLINE_S, child)
         except ServiceDidNotStart as error:
             raise SystemExit(f"the demo CRM did not start: {error}") from None
-        demo_settings = settings.model_copy(update={"crm_url": crm_url, "crm_token": SecretStr(token)})
+        demo_settings = settings.model_copy(
+            update={"crm_url": crm_url, "crm_token": SecretStr(token), "state_dir": settings.demo_data_dir / "state"}
+        )
         app = create_app(demo_settings)
         print(f"\n  Simulated CXone Agent desktop: http://localhost:{settings.port}/desktop\n", flush=True)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=None)

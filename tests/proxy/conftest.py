@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from panel.action_models import CallLog, ContactUpdate, FollowUpTask
 from panel.models import CrmContact, NewContact
 from proxy.app import create_app
 from proxy.settings import Settings
@@ -20,6 +21,7 @@ class FakeCrm:
         self.asked: list[str] = []
         self.contacts = {"+14155550123": (CrmContact(id="c-1", name="Ada Lovelace", crm="fake"),)}
         self.failure: Exception | None = None
+        self.writes: list[tuple[str, str]] = []
         self.closed = False
 
     async def find_contacts_by_phone(self, e164: str) -> tuple[CrmContact, ...]:
@@ -36,6 +38,21 @@ class FakeCrm:
         )
         self.contacts[contact.phone] = (created,)
         return created
+
+    async def log_call(self, call_log: CallLog) -> str:
+        return self._write("call_log", call_log.interaction_id)
+
+    async def update_contact(self, update: ContactUpdate) -> str:
+        return self._write("contact_update", update.crm_id)
+
+    async def create_task(self, task: FollowUpTask, external_id: str) -> str:
+        return self._write("task", external_id)
+
+    def _write(self, kind: str, external_id: str) -> str:
+        if self.failure is not None:
+            raise self.failure
+        self.writes.append((kind, external_id))
+        return f"{kind}-{len(self.writes)}"
 
     async def aclose(self) -> None:
         self.closed = True
@@ -60,6 +77,7 @@ def settings(runtime_dir: Path) -> Settings:
         public_url="https://panel.example.com",
         desktop_origins="https://*.cxone.com http://localhost:8000",
         runtime_dir=runtime_dir,
+        state_dir=runtime_dir.parent / "state",
     )
 
 

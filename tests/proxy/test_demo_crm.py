@@ -64,10 +64,7 @@ async def test_told_to_fail_it_fails(adapter: DemoCrmAdapter, crm_app) -> None: 
             await adapter.find_contacts_by_phone("+14155550123")
         assert (await admin.put("/admin/behaviour", json={"fail_status": 200})).status_code == 422
         assert (await admin.put("/admin/behaviour", json={"delay_ms": -1})).status_code == 422
-        assert (await admin.get("/admin/behaviour")).json() == {
-            "delay_ms": 0,
-            "fail_status": 503,
-        }  # bad input changed nothing
+        assert (await admin.get("/admin/behaviour")).json()["fail_status"] == 503  # bad input changed nothing
 
 
 async def test_told_to_be_slow_it_times_out(crm_app) -> None:  # type: ignore[no-untyped-def]
