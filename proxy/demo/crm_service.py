@@ -7,14 +7,16 @@ Run it with ``python -m proxy.demo.crm_service --port N --db FILE`` (token in DE
 
 import argparse
 import asyncio
+import contextvars
 import json
 import os
+import random
 import secrets
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -40,6 +42,9 @@ class Behaviour(BaseModel):
     fail_status: int = Field(default=0, description="0 = answer normally; otherwise 4xx/5xx")
     fail_times: int = Field(default=0, ge=0, le=1000, description="fail only the next N requests (0 = every one)")
     retry_after_s: int = Field(default=1, ge=0, le=3600, description="Retry-After sent with a 429")
+    chaos_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="share of requests that go wrong at random")
+    chaos_delay_ms: int = Field(default=0, ge=0, le=30_000, description="how late a slow chaos request answers")
+    chaos_seed: int = 0
 
     def model_post_init(self, context: object) -> None:
         if self.fail_status and not 400 <= self.fail_status <= 599:
@@ -51,6 +56,17 @@ class BehaviourBox:
     current: Behaviour
     contact_searches: int = 0  # how often the CRM was asked: tests count CRM calls with it
     failures_left: int = 0
+    chaos: random.Random = field(default_factory=random.Random)
+    chaos_counts: dict[str, int] = field(default_factory=dict)
+    guard_hits: int = 0  # second writes the external id turned into an update or a no-op
+
+    def chaos_pick(self) -> str:
+        """Which fault (if any) this request suffers: "", "429", "500", "503" or "slow"."""
+        if self.current.chaos_rate <= 0 or self.chaos.random() >= self.current.chaos_rate:
+            return ""
+        fault = self.chaos.choice(["429", "500", "503", "slow"])
+        self.chaos_counts[fault] = self.chaos_counts.get(fault, 0) + 1
+        return fault
 
     def misbehaviour(self) -> Response | None:
         """The failure to answer with now, if the CRM is told to fail."""
@@ -141,6 +157,7 @@ class RequireToken:
 
 def create_crm_app(db_path: Path, token: str) -> Starlette:
     behaviour = BehaviourBox(Behaviour())
+    request_is_slow: contextvars.ContextVar[bool] = contextvars.ContextVar("request_is_slow", default=False)
 
     def query(phone: str | None) -> list[dict[str, str]]:
         with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
@@ -154,13 +171,28 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
             return [dict(row) for row in rows]
 
     async def misbehave() -> Response | None:
+        """A failure to answer with instead of doing the work, if the CRM is told to fail."""
         if behaviour.current.delay_ms:
             await asyncio.sleep(behaviour.current.delay_ms / 1000)  # the simulated slowness itself
+        fault = behaviour.chaos_pick()
+        if fault == "slow":
+            request_is_slow.set(True)
+        elif fault:
+            headers = {"Retry-After": "0"} if fault == "429" else {}
+            return JSONResponse({"detail": f"chaos {fault}"}, status_code=int(fault), headers=headers)
         return behaviour.misbehaviour()
+
+    async def answer(response: Response) -> Response:
+        """A "slow" request has done its work; it answers so late that the caller may have given up,
+        which is how a retried write meets a record that already exists."""
+        if request_is_slow.get():
+            request_is_slow.set(False)
+            await asyncio.sleep(behaviour.current.chaos_delay_ms / 1000)
+        return response
 
     async def contacts(request: Request) -> Response:
         behaviour.contact_searches += 1
-        return await misbehave() or JSONResponse({"results": query(request.query_params.get("phone"))})
+        return await misbehave() or await answer(JSONResponse({"results": query(request.query_params.get("phone"))}))
 
     async def log_call(request: Request) -> Response:
         """Upsert by external id: a second log for the same call updates the first."""
@@ -177,17 +209,20 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
             existing = db.execute("SELECT id FROM call_logs WHERE external_id = ?", (log.external_id,)).fetchone()
             fields = (log.contact_id, log.subject, log.notes, log.disposition, log.direction, log.duration_seconds)
             if existing is not None:
+                behaviour.guard_hits += 1
                 db.execute(
                     "UPDATE call_logs SET contact_id = ?, subject = ?, notes = ?, disposition = ?, direction = ?, "
                     "duration_seconds = ?, revisions = revisions + 1 WHERE id = ?",
                     (*fields, existing[0]),
                 )
-                return JSONResponse({"id": existing[0], "updated": True}, status_code=200)
-            record_id = f"L-{uuid.uuid4().hex[:10]}"
-            db.execute(
-                "INSERT INTO call_logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", (record_id, log.external_id, *fields)
-            )
-        return JSONResponse({"id": record_id, "updated": False}, status_code=201)
+                response = JSONResponse({"id": existing[0], "updated": True}, status_code=200)
+            else:
+                record_id = f"L-{uuid.uuid4().hex[:10]}"
+                db.execute(
+                    "INSERT INTO call_logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", (record_id, log.external_id, *fields)
+                )
+                response = JSONResponse({"id": record_id, "updated": False}, status_code=201)
+        return await answer(response)  # committed first: a late answer never holds the database
 
     async def create_task(request: Request) -> Response:
         failure = await misbehave()
@@ -200,13 +235,16 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
         with sqlite3.connect(db_path) as db:
             existing = db.execute("SELECT id FROM tasks WHERE external_id = ?", (task.external_id,)).fetchone()
             if existing is not None:  # the external id guard: the same task twice is one task
-                return JSONResponse({"id": existing[0], "duplicate": True}, status_code=200)
-            record_id = f"T-{uuid.uuid4().hex[:10]}"
-            db.execute(
-                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
-                (record_id, task.external_id, task.contact_id, task.title, task.due_date, task.notes),
-            )
-        return JSONResponse({"id": record_id, "duplicate": False}, status_code=201)
+                behaviour.guard_hits += 1
+                response = JSONResponse({"id": existing[0], "duplicate": True}, status_code=200)
+            else:
+                record_id = f"T-{uuid.uuid4().hex[:10]}"
+                db.execute(
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
+                    (record_id, task.external_id, task.contact_id, task.title, task.due_date, task.notes),
+                )
+                response = JSONResponse({"id": record_id, "duplicate": False}, status_code=201)
+        return await answer(response)
 
     async def update_contact(request: Request) -> Response:
         failure = await misbehave()
@@ -221,9 +259,10 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
             if patch:
                 assignments = ", ".join(f"{column} = ?" for column in patch)  # columns from the model only
                 db.execute(f"UPDATE contacts SET {assignments} WHERE id = ?", (*patch.values(), contact_id))
-            if db.execute("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)).fetchone() is None:
-                return JSONResponse({"detail": "unknown contact"}, status_code=404)
-        return JSONResponse({"id": contact_id}, status_code=200)
+            known = db.execute("SELECT 1 FROM contacts WHERE id = ?", (contact_id,)).fetchone() is not None
+        if not known:
+            return JSONResponse({"detail": "unknown contact"}, status_code=404)
+        return await answer(JSONResponse({"id": contact_id}, status_code=200))
 
     async def records(request: Request) -> Response:
         """Every call log and task, for tests that count what landed."""
@@ -254,10 +293,17 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
         except (ValidationError, ValueError) as error:
             return JSONResponse({"detail": str(error)}, status_code=422)
         behaviour.failures_left = behaviour.current.fail_times
+        behaviour.chaos = random.Random(behaviour.current.chaos_seed)
         return JSONResponse(behaviour.current.model_dump())
 
     async def stats(request: Request) -> Response:
-        return JSONResponse({"contact_searches": behaviour.contact_searches})
+        return JSONResponse(
+            {
+                "contact_searches": behaviour.contact_searches,
+                "chaos": behaviour.chaos_counts,
+                "guard_hits": behaviour.guard_hits,
+            }
+        )
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
