@@ -43,4 +43,11 @@ class CreateContact:
     email: str = ""
 
 
-AgentAction = SwitchTo | ChooseRecord | EditNotes | ControlCall | CreateContact
+@dataclass(frozen=True)
+class LogCall:
+    """Write the call log now (it is written anyway when the call ends)."""
+
+    interaction_id: str
+
+
+AgentAction = SwitchTo | ChooseRecord | EditNotes | ControlCall | CreateContact | LogCall

@@ -5,27 +5,35 @@ apply at once, event by event; the screen is redrawn at most once per animation 
 event storm costs one render per frame and no lifecycle change is ever skipped.
 """
 
+import random
+import time
+
 from .agent_actions import AgentAction, EditNotes
 from .drafts import DraftKeeper
-from .effects import CreateRecord, Effect, Log, PostToHost, StartLookup, Telemetry
+from .effects import CreateRecord, Effect, Log, PostToHost, ScheduleRetry, SendAction, StartLookup, Telemetry
 from .log_budget import LogBudget
 from .lookup import LookupFailed, LookupOutcome, created_contact, outcome_from_reply
+from .outbox import EntryStatus
 from .ports import FetchFailed, FetchTimedOut, PanelPorts
 from .state import (
     PanelConfig,
     PanelState,
     Transition,
+    action_answered,
     apply_action,
     finish_create,
     finish_lookup,
     mark_ready,
     receive_message,
     restore_notes,
+    retry_due,
 )
 from .view import PanelView, build_view
 
 CONTACTS_URL = "/crm/contacts"
 CREATE_DEADLINE_S = 10.0
+ACTIONS_URL = "/crm/actions/"
+ACTION_DEADLINE_S = 10.0
 
 
 class PanelApp:
@@ -55,8 +63,17 @@ class PanelApp:
             self._drafts.edited(action.interaction_id)
 
     def on_page_hide(self) -> None:
-        """The page is going away (reload, close): nothing the agent typed may be lost."""
+        """The page is going away (reload, close): nothing the agent typed or asked for may be lost.
+
+        Unsent CRM actions go out in keepalive requests with their keys, so the proxy writes them
+        once even if this page never hears the answer.
+        """
         self._drafts.flush(list(self.state.contexts))
+        for entry in self.state.outbox:
+            if entry.status in (EntryStatus.QUEUED, EntryStatus.SENDING, EntryStatus.WAITING):
+                self._ports.send_keepalive(
+                    "POST", ACTIONS_URL + entry.action_type, entry.payload, {"Idempotency-Key": entry.key}
+                )
 
     def _notes_of(self, interaction_id: str) -> str | None:
         context = self.state.contexts.get(interaction_id)
@@ -85,6 +102,10 @@ class PanelApp:
                 self._ports.spawn(self._lookup(effect))
             case CreateRecord():
                 self._ports.spawn(self._create(effect))
+            case SendAction():
+                self._ports.spawn(self._send_action(effect))
+            case ScheduleRetry(key, delay_ms):
+                self._ports.spawn(self._retry_later(key, delay_ms))
             case PostToHost(message, target_origin):
                 self._ports.post_to_host(message, target_origin)
             case Log(level, message):
@@ -120,6 +141,24 @@ class PanelApp:
         except FetchFailed:
             outcome = "no connection to the CRM proxy; try again"
         self._apply(finish_create(self.state, effect.interaction_id, effect.request_id, outcome))
+
+    async def _send_action(self, effect: SendAction) -> None:
+        headers = {"Idempotency-Key": effect.key}
+        try:
+            reply = await self._ports.send_json(
+                "POST", ACTIONS_URL + effect.action_type, effect.payload, ACTION_DEADLINE_S, headers
+            )
+        except (FetchTimedOut, FetchFailed) as error:
+            status, reason, retry_after = None, f"no answer from the CRM proxy ({type(error).__name__})", ""
+        else:
+            status, retry_after = reply.status, reply.retry_after
+            reason = str(reply.body.get("error", "")) if isinstance(reply.body, dict) else ""
+            reason = reason or f"http {reply.status}"
+        self._apply(action_answered(self.state, effect.key, status, reason, retry_after, time.time(), random.random()))
+
+    async def _retry_later(self, key: str, delay_ms: float) -> None:
+        await self._ports.sleep(delay_ms / 1000)
+        self._apply(retry_due(self.state, key))
 
     def _request_render(self) -> None:
         if not self._frame_requested:

@@ -13,13 +13,22 @@ from js import AbortSignal, Object, console, document, performance, window
 from pyodide.ffi import JsProxy, create_once_callable, create_proxy, to_js
 from pyodide.http import pyfetch
 
-from .agent_actions import AgentAction, CallCommand, ChooseRecord, ControlCall, CreateContact, EditNotes, SwitchTo
+from .agent_actions import (
+    AgentAction,
+    CallCommand,
+    ChooseRecord,
+    ControlCall,
+    CreateContact,
+    EditNotes,
+    LogCall,
+    SwitchTo,
+)
 from .app import PanelApp
 from .lookup import HttpReply
 from .origins import parse_allow_list
 from .ports import FetchFailed, FetchTimedOut
 from .state import PanelConfig
-from .view import ContactCard, CreateForm, InteractionTab, PanelView
+from .view import ActionView, ContactCard, CreateForm, InteractionTab, PanelView
 
 TELEMETRY_URL = "/telemetry"
 READY_MARK = "panel-ready"
@@ -39,13 +48,15 @@ class BrowserPorts:
     async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
         return await self._request("GET", url, None, deadline_s)
 
-    async def send_json(self, method: str, url: str, body: object, deadline_s: float) -> HttpReply:
-        return await self._request(method, url, body, deadline_s)
+    async def send_json(
+        self, method: str, url: str, body: object, deadline_s: float, headers: dict[str, str] | None = None
+    ) -> HttpReply:
+        return await self._request(method, url, body, deadline_s, headers)
 
-    def send_keepalive(self, method: str, url: str, body: object) -> None:
+    def send_keepalive(self, method: str, url: str, body: object, headers: dict[str, str] | None = None) -> None:
         options = {
             "method": method,
-            "headers": {"Content-Type": "application/json"},
+            "headers": {"Content-Type": "application/json", **(headers or {})},
             "body": json.dumps(body),
             "credentials": "same-origin",
             "keepalive": True,
@@ -55,8 +66,10 @@ class BrowserPorts:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
-    async def _request(self, method: str, url: str, body: object, deadline_s: float) -> HttpReply:
-        headers = {"Accept": "application/json"}
+    async def _request(
+        self, method: str, url: str, body: object, deadline_s: float, extra_headers: dict[str, str] | None = None
+    ) -> HttpReply:
+        headers = {"Accept": "application/json", **(extra_headers or {})}
         options: dict[str, object] = {}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -80,7 +93,7 @@ class BrowserPorts:
             decoded = json.loads(text) if text else None
         except ValueError:
             decoded = None
-        return HttpReply(status=response.status, body=decoded)
+        return HttpReply(status=response.status, body=decoded, retry_after=str(response.headers.get("retry-after", "")))
 
     def render(self, view: PanelView) -> None:
         root = self._root
@@ -100,6 +113,7 @@ class BrowserPorts:
         self._controls(view.controls)
         self._notes(view.interaction_id, view.notes)
         self._create_form(view.interaction_id, view.create_form)
+        self._actions(view.actions, view.can_log)
 
     def request_frame(self, callback: Callable[[], None]) -> None:
         window.requestAnimationFrame(create_once_callable(lambda _timestamp: callback()))
@@ -186,6 +200,17 @@ class BrowserPorts:
         if (switched or document.activeElement != box) and box.value != notes:
             box.value = notes
 
+    def _actions(self, actions: tuple[ActionView, ...], can_log: bool) -> None:
+        self._field("actions-box").hidden = not (actions or can_log)
+        self._field("log-button").hidden = not can_log
+        listing = self._field("actions")
+        listing.replaceChildren()
+        for action in actions:
+            item = document.createElement("li")
+            item.setAttribute("data-status", action.status)
+            item.textContent = action.text
+            listing.appendChild(item)
+
     def _create_form(self, interaction_id: str, form: CreateForm | None) -> None:
         element = self._field("create")
         element.hidden = form is None
@@ -218,6 +243,8 @@ def _action_from_click(event: Any, shown_id: str) -> AgentAction | None:
         return ChooseRecord(shown_id, target.getAttribute("data-crm-id"))
     if action == "control":
         return ControlCall(shown_id, target.getAttribute("data-command"))
+    if action == "log":
+        return LogCall(shown_id)
     return None
 
 

@@ -24,6 +24,23 @@ class CreateRecord:
 
 
 @dataclass(frozen=True)
+class SendAction:
+    """POST a CRM action to the proxy with its Idempotency-Key."""
+
+    key: str
+    action_type: str
+    payload: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ScheduleRetry:
+    """Try the action with this key again after ``delay_ms``."""
+
+    key: str
+    delay_ms: float
+
+
+@dataclass(frozen=True)
 class PostToHost:
     """Send a protocol message (a call-control command) to the parent window at ``target_origin``."""
 
@@ -45,4 +62,4 @@ class Telemetry:
     fields: dict[str, object] = field(default_factory=dict)
 
 
-Effect = StartLookup | CreateRecord | PostToHost | Log | Telemetry
+Effect = StartLookup | CreateRecord | SendAction | ScheduleRetry | PostToHost | Log | Telemetry

@@ -17,6 +17,7 @@ class HttpReply:
 
     status: int
     body: object
+    retry_after: str = ""  # the Retry-After header, when the answer had one
 
 
 @dataclass(frozen=True)

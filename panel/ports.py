@@ -24,11 +24,13 @@ class PanelPorts(Protocol):
         """GET a same-origin URL with credentials; raise FetchTimedOut or FetchFailed."""
         ...
 
-    async def send_json(self, method: str, url: str, body: object, deadline_s: float) -> HttpReply:
+    async def send_json(
+        self, method: str, url: str, body: object, deadline_s: float, headers: dict[str, str] | None = None
+    ) -> HttpReply:
         """Send a JSON body to a same-origin URL with credentials; raise FetchTimedOut or FetchFailed."""
         ...
 
-    def send_keepalive(self, method: str, url: str, body: object) -> None:
+    def send_keepalive(self, method: str, url: str, body: object, headers: dict[str, str] | None = None) -> None:
         """Send a JSON body in a request that completes even if the page unloads (fire and forget)."""
         ...
 

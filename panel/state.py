@@ -14,8 +14,17 @@ from types import MappingProxyType
 
 from pydantic import ValidationError
 
-from .agent_actions import AgentAction, CallCommand, ChooseRecord, ControlCall, CreateContact, EditNotes, SwitchTo
-from .effects import CreateRecord, Effect, Log, PostToHost, StartLookup, Telemetry
+from .agent_actions import (
+    AgentAction,
+    CallCommand,
+    ChooseRecord,
+    ControlCall,
+    CreateContact,
+    EditNotes,
+    LogCall,
+    SwitchTo,
+)
+from .effects import CreateRecord, Effect, Log, PostToHost, ScheduleRetry, SendAction, StartLookup, Telemetry
 from .host_protocol import (
     AgentStatusChanged,
     EventIgnored,
@@ -28,6 +37,7 @@ from .host_protocol import (
 from .lookup import LOOKUP_DEADLINE_S, LookupFound, LookupOutcome, lookup_key, lookup_url
 from .models import AgentStatus, CrmContact, Direction, Interaction, InteractionState, NewContact
 from .origins import OriginPattern, origin_allowed
+from .outbox import MAX_ENTRIES, EntryStatus, OutboxEntry, action_key, after_failure
 
 POP_STATES = frozenset({InteractionState.RINGING, InteractionState.DIALING, InteractionState.CONNECTED})
 MAX_CONTEXTS = 32  # far above any agent's concurrent contacts; bounds memory if closes are missed
@@ -85,6 +95,7 @@ class InteractionContext:
     notes: str = ""
     history: tuple[tuple[InteractionState, datetime | None], ...] = ()
     creation: Creation | None = None
+    ended: bool = False  # closed by CXone while its lookup was still out: kept, hidden, until it can be logged
 
     @property
     def crm_id(self) -> str:
@@ -115,6 +126,7 @@ class PanelState:
     focus_id: str = ""  # the interaction the agent switched to, until a call connects
     closed: tuple[tuple[str, datetime | None], ...] = ()  # tombstones, oldest first
     clock: datetime | None = None  # the newest host timestamp seen; the idle bounds' reference
+    outbox: tuple[OutboxEntry, ...] = ()  # CRM actions, oldest first; sent ones are kept briefly for display
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,7 @@ def receive_message(state: PanelState, config: PanelConfig, origin: str, from_pa
     effects: list[Effect] = []
     for event in parse_batch(data):
         state = _apply_event(state, config, event, effects)
+    state = _new_round(state, effects)
     return Transition(state, tuple(effects))
 
 
@@ -162,7 +175,14 @@ def finish_lookup(
                 {"interaction_id": interaction_id, "reason": outcome.reason, "elapsed_ms": round(elapsed_ms)},
             ),
         )
-    return Transition(_with_context(state, replace(context, lookup=lookup)), effects)
+    state = _with_context(state, replace(context, lookup=lookup))
+    if context.interaction.state is InteractionState.DISCONNECTED and lookup.status is LookupStatus.FOUND:
+        logged: list[Effect] = list(effects)
+        state = _auto_log(state, state.contexts[interaction_id], logged)  # the call ended before its record came
+        effects = tuple(logged)
+    if context.ended:
+        state = _forget(state, interaction_id)
+    return Transition(state, effects)
 
 
 def apply_action(state: PanelState, config: PanelConfig, action: AgentAction) -> Transition:
@@ -178,14 +198,120 @@ def apply_action(state: PanelState, config: PanelConfig, action: AgentAction) ->
         case ChooseRecord(_, crm_id):
             if context.lookup is None or crm_id not in {match.id for match in context.lookup.matches}:
                 return Transition(state, (Log("warning", f"ignored a choice of {crm_id!r}: not among the matches"),))
-            return Transition(_with_context(state, replace(context, chosen_crm_id=crm_id)))
+            state = _with_context(state, replace(context, chosen_crm_id=crm_id))
+            effects: list[Effect] = []
+            if context.interaction.state is InteractionState.DISCONNECTED:  # wrap-up waited for this choice
+                state = _auto_log(state, state.contexts[action.interaction_id], effects)
+            return Transition(state, tuple(effects))
         case EditNotes(_, text):
             return Transition(_with_context(state, replace(context, notes=text[:MAX_NOTES_CHARS])))
         case ControlCall(_, command):
             return _control_call(state, config, context, command)
         case CreateContact():
             return _create_contact(state, context, action)
+        case LogCall():
+            log_effects: list[Effect] = []
+            state = _auto_log(state, context, log_effects)
+            return Transition(state, tuple(log_effects))
     return Transition(state)
+
+
+def action_answered(
+    state: PanelState, key: str, status: int | None, reason: str, retry_after: str, now_epoch_s: float, jitter: float
+) -> Transition:
+    """The proxy's answer to a CRM action (``status`` None: no answer at all)."""
+    entry = next((item for item in state.outbox if item.key == key), None)
+    if entry is None or entry.status is not EntryStatus.SENDING:
+        return Transition(state)
+    if status == 201:
+        return Transition(_put_entry(state, replace(entry, status=EntryStatus.SENT, reason="")))
+    updated, delay = after_failure(entry, status, reason, retry_after, now_epoch_s, jitter)
+    state = _put_entry(state, updated)
+    if delay is None:
+        return Transition(
+            state, (Log("warning", f"{entry.label} for {entry.interaction_id} failed: {updated.reason}"),)
+        )
+    return Transition(state, (ScheduleRetry(key, delay),))
+
+
+def retry_due(state: PanelState, key: str) -> Transition:
+    """A scheduled retry's time has come."""
+    entry = next((item for item in state.outbox if item.key == key), None)
+    if entry is None or entry.status is not EntryStatus.WAITING:
+        return Transition(state)
+    return Transition(*_send(state, entry))
+
+
+def enqueue_action(state: PanelState, action_type: str, payload: dict[str, object], label: str) -> Transition:
+    """Put a CRM action in the outbox and send it; the same action twice is one action."""
+    effects: list[Effect] = []
+    state = _enqueue(state, action_type, payload, label, effects)
+    return Transition(state, tuple(effects))
+
+
+def _enqueue(
+    state: PanelState, action_type: str, payload: dict[str, object], label: str, effects: list[Effect]
+) -> PanelState:
+    key = action_key(action_type, payload)
+    if any(entry.key == key for entry in state.outbox):
+        return state  # already queued, in flight or done
+    outbox = state.outbox
+    if len(outbox) >= MAX_ENTRIES:
+        outbox = tuple(entry for entry in outbox if entry.status is not EntryStatus.SENT)  # make room: forget sent ones
+    if len(outbox) >= MAX_ENTRIES:
+        effects.append(Log("error", f"{label} not queued: {MAX_ENTRIES} CRM actions are still unsent"))
+        return replace(state, outbox=outbox)
+    entry = OutboxEntry(key, action_type, payload, str(payload["interaction_id"]), label)
+    state, effect = _send(replace(state, outbox=(*outbox, entry)), entry)
+    effects.extend(effect)
+    return state
+
+
+def _send(state: PanelState, entry: OutboxEntry) -> tuple[PanelState, tuple[Effect, ...]]:
+    sending = replace(entry, status=EntryStatus.SENDING, attempts=entry.attempts + 1)
+    return _put_entry(state, sending), (SendAction(entry.key, entry.action_type, entry.payload),)
+
+
+def _put_entry(state: PanelState, entry: OutboxEntry) -> PanelState:
+    return replace(state, outbox=tuple(entry if item.key == entry.key else item for item in state.outbox))
+
+
+def _new_round(state: PanelState, effects: list[Effect]) -> PanelState:
+    """Each host event gives actions that ran out of attempts another round (not ones the CRM refused)."""
+    for entry in state.outbox:
+        if entry.status is EntryStatus.FAILED and "gave up" in entry.reason:
+            state, sent = _send(state, replace(entry, attempts=0))
+            effects.extend(sent)
+    return state
+
+
+def _call_log(context: InteractionContext) -> dict[str, object] | None:
+    """The call log for an interaction as it stands, or None while there is no record to log it to."""
+    interaction = context.interaction
+    if not context.crm_id:
+        return None
+    connected = next((at for state_, at in context.history if state_ is InteractionState.CONNECTED), None)
+    ended = next((at for state_, at in reversed(context.history) if state_ is InteractionState.DISCONNECTED), None)
+    duration = int((ended - connected).total_seconds()) if connected and ended and ended > connected else 0
+    number = interaction.customer_number or "unknown number"
+    kind = "Inbound" if interaction.direction is Direction.INBOUND else "Outbound"
+    return {
+        "interaction_id": interaction.id,
+        "crm_id": context.crm_id,
+        "subject": f"{kind} call {number}",
+        "notes": context.notes,
+        "disposition": "",
+        "direction": interaction.direction.value,
+        "duration_s": min(duration, 86_400),
+    }
+
+
+def _auto_log(state: PanelState, context: InteractionContext, effects: list[Effect]) -> PanelState:
+    payload = _call_log(context)
+    if payload is None:
+        effects.append(Log("info", f"call {context.interaction.id} not logged yet: no CRM record chosen"))
+        return state
+    return _enqueue(state, "call_log", payload, "Call log", effects)
 
 
 def finish_create(state: PanelState, interaction_id: str, request_id: int, outcome: CrmContact | str) -> Transition:
@@ -244,11 +370,10 @@ def shown_context(state: PanelState) -> InteractionContext | None:
     """The interaction on screen: the agent's switch if any; else connected first (the most recently
     connected or resumed), then ringing, held, wrapping up; newest first within each."""
     focused = state.contexts.get(state.focus_id)
-    if focused is not None:
+    if focused is not None and not focused.ended:
         return focused
-    if not state.contexts:
-        return None
-    return max(state.contexts.values(), key=_auto_rank)
+    visible = [context for context in state.contexts.values() if not context.ended]
+    return max(visible, key=_auto_rank) if visible else None
 
 
 def _auto_rank(context: InteractionContext) -> tuple[int, int]:
@@ -331,6 +456,21 @@ def _apply_interaction(
         return state
     state = _advance_clock(state, interaction.changed_at)
     if interaction.closed:
+        if current is not None:  # the end of wrap-up: log with the final notes (unchanged: the same key, no new write)
+            ending = current
+            if current.interaction.state is not InteractionState.DISCONNECTED:
+                ending = replace(
+                    current, history=(*current.history, (InteractionState.DISCONNECTED, interaction.changed_at))
+                )
+            state = _auto_log(state, ending, effects)
+            if current.lookup is not None and current.lookup.status is LookupStatus.PENDING:
+                ended = replace(
+                    ending,
+                    interaction=ending.interaction.model_copy(update={"state": InteractionState.DISCONNECTED}),
+                    ended=True,
+                )
+                state = _with_context(state, ended)  # logged when its lookup answers, then forgotten
+                return _tombstone(state, interaction.id, interaction.changed_at)
         return _close(state, interaction.id, interaction.changed_at)
     if current is not None and current.interaction == interaction:
         return state  # a duplicate: nothing changes, nothing pops twice
@@ -362,7 +502,12 @@ def _apply_interaction(
         seq = state.seq
         context = replace(current, interaction=interaction, lookup=lookup)
     state = replace(state, seq=seq, next_request_id=next_request_id, focus_id=focus_id)
-    return _bound(_with_context(state, context), effects)
+    state = _with_context(state, context)
+    if interaction.state is InteractionState.DISCONNECTED and (
+        current is None or current.interaction.state is not InteractionState.DISCONNECTED
+    ):
+        state = _auto_log(state, context, effects)  # the call ended: log it now, with the notes so far
+    return _bound(state, effects)
 
 
 def _advance_clock(state: PanelState, at: datetime | None) -> PanelState:
@@ -372,13 +517,21 @@ def _advance_clock(state: PanelState, at: datetime | None) -> PanelState:
 
 
 def _close(state: PanelState, interaction_id: str, at: datetime | None) -> PanelState:
+    return _tombstone(_forget(state, interaction_id), interaction_id, at)
+
+
+def _forget(state: PanelState, interaction_id: str) -> PanelState:
     contexts = dict(state.contexts)
     contexts.pop(interaction_id, None)
-    closed = (tuple(entry for entry in state.closed if entry[0] != interaction_id) + ((interaction_id, at),))[
-        -MAX_TOMBSTONES:
-    ]
     focus_id = "" if state.focus_id == interaction_id else state.focus_id
-    return replace(state, contexts=MappingProxyType(contexts), closed=closed, focus_id=focus_id)
+    return replace(state, contexts=MappingProxyType(contexts), focus_id=focus_id)
+
+
+def _tombstone(state: PanelState, interaction_id: str, at: datetime | None) -> PanelState:
+    """Remember a closed ContactID, so no later event can bring the call back."""
+    closed = (*(entry for entry in state.closed if entry[0] != interaction_id), (interaction_id, at))[-MAX_TOMBSTONES:]
+    focus_id = "" if state.focus_id == interaction_id else state.focus_id
+    return replace(state, closed=closed, focus_id=focus_id)
 
 
 def _bound(state: PanelState, effects: list[Effect]) -> PanelState:

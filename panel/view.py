@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 
 from .agent_actions import CallCommand
 from .models import AgentStatus, CrmContact, Direction, Interaction, InteractionState
+from .outbox import EntryStatus, OutboxEntry
 from .state import InteractionContext, LookupStatus, PanelState, available_commands, shown_context
 
 _STATE_WORDS = {
@@ -54,6 +55,15 @@ class CreateForm:
 
 
 @dataclass(frozen=True)
+class ActionView:
+    """One CRM action of the interaction on screen, as the agent sees its progress."""
+
+    label: str
+    status: str
+    text: str
+
+
+@dataclass(frozen=True)
 class PanelView:
     """``state`` and the two ids are the test contract (``data-state``, ``data-interaction-id``, ``data-crm-id``)."""
 
@@ -70,6 +80,8 @@ class PanelView:
     controls: tuple[CallCommand, ...] = ()
     notes: str = ""
     create_form: CreateForm | None = None
+    actions: tuple[ActionView, ...] = ()
+    can_log: bool = False
 
 
 def build_view(state: PanelState) -> PanelView:
@@ -83,12 +95,31 @@ def build_view(state: PanelState) -> PanelView:
     others = tuple(
         _tab(other.interaction)
         for other in sorted(state.contexts.values(), key=lambda other: other.seq)
-        if other.interaction.id != context.interaction.id
+        if other.interaction.id != context.interaction.id and not other.ended
     )
     view = _interaction_view(context, state.agent)
     ringing = [tab for tab in others if tab.ringing]
     announcement = ringing[-1].label if ringing else view.announcement
-    return replace(view, agent=agent, others=others, announcement=announcement)
+    actions = tuple(_action_view(entry) for entry in state.outbox if entry.interaction_id == context.interaction.id)
+    return replace(
+        view, agent=agent, others=others, announcement=announcement, actions=actions, can_log=bool(context.crm_id)
+    )
+
+
+_ACTION_WORDS = {
+    EntryStatus.QUEUED: "waiting to be sent",
+    EntryStatus.SENDING: "sending…",
+    EntryStatus.WAITING: "will retry",
+    EntryStatus.SENT: "saved in the CRM",
+    EntryStatus.FAILED: "not saved",
+}
+
+
+def _action_view(entry: OutboxEntry) -> ActionView:
+    text = _ACTION_WORDS[entry.status]
+    if entry.reason and entry.status in (EntryStatus.WAITING, EntryStatus.FAILED):
+        text += f": {entry.reason}"
+    return ActionView(label=entry.label, status=entry.status.value, text=f"{entry.label}: {text}")
 
 
 def _headline(interaction: Interaction, agent: AgentStatus | None) -> str:

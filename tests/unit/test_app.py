@@ -28,7 +28,10 @@ class FakePorts:
         self.frames: list[Callable[[], None]] = []
         self.posted: list[tuple[dict[str, object], str]] = []
         self.sent: list[tuple[str, str, object]] = []
-        self.keepalive: list[tuple[str, str, object]] = []
+        self.keepalive: list[tuple[str, str, object, dict[str, str]]] = []
+        self.action_replies: list[HttpReply] = []  # scripted answers to /crm/actions, then 201s
+        self.action_posts: list[tuple[str, str]] = []  # (url, Idempotency-Key)
+        self.slept: list[float] = []
         self.drafts: dict[str, str] = {}  # what the proxy holds, by URL
         self.answers: dict[str, HttpReply] = {}  # lookups answered at once; others wait in `pending`
         self.clock = 0.0
@@ -42,14 +45,20 @@ class FakePorts:
         self.pending[url] = future
         return await future
 
-    async def send_json(self, method: str, url: str, body: object, deadline_s: float) -> HttpReply:
+    async def send_json(
+        self, method: str, url: str, body: object, deadline_s: float, headers: dict[str, str] | None = None
+    ) -> HttpReply:
+        if url.startswith("/crm/actions/"):
+            self.action_posts.append((url, (headers or {})["Idempotency-Key"]))
+            return self.action_replies.pop(0) if self.action_replies else HttpReply(201, {"record_id": "L-1"})
         self.sent.append((method, url, body))
         return HttpReply(204, None)
 
-    def send_keepalive(self, method: str, url: str, body: object) -> None:
-        self.keepalive.append((method, url, body))
+    def send_keepalive(self, method: str, url: str, body: object, headers: dict[str, str] | None = None) -> None:
+        self.keepalive.append((method, url, body, headers or {}))
 
     async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
         await asyncio.sleep(0)
 
     def render(self, view: PanelView) -> None:
@@ -204,7 +213,7 @@ async def test_page_hide_sends_unsaved_notes_in_keepalive_requests() -> None:
     app.on_host_message(HOST, True, batch(call_event("7", "Active"), call_event("8", "Holding", ANI="+14155550199")))
     app.on_agent_action(EditNotes("8", "call back tomorrow"))
     app.on_page_hide()
-    assert ports.keepalive == [("PUT", "/crm/drafts/8", {"notes": "call back tomorrow"})]
+    assert ports.keepalive == [("PUT", "/crm/drafts/8", {"notes": "call back tomorrow"}, {})]
     app.on_page_hide()
     assert len(ports.keepalive) == 1  # already sent: nothing twice
 
@@ -221,3 +230,140 @@ async def test_notes_saved_before_a_reload_come_back_unless_the_agent_typed_sinc
     await ports.settle()
     assert app.state.contexts["7"].notes == "wants a refund"
     assert app.state.contexts["8"].notes == "typed before the draft arrived"
+
+
+# ----- the outbox: CRM actions written exactly once, whatever fails in between -----
+
+
+def connected_call(ports: FakePorts, app: PanelApp, contact_id: str = "7") -> None:
+    ports.answers["/crm/contact?key=%2B14155550123"] = HttpReply(200, ADA)
+    app.on_host_message(
+        HOST,
+        True,
+        batch(
+            call_event(contact_id, "Incoming"),
+            call_event(contact_id, "Active", LastStateChangeTimeUTC="2026-12-04T10:00:05Z"),
+        ),
+    )
+
+
+async def test_the_call_is_logged_when_it_ends_through_two_429s() -> None:
+    from panel.agent_actions import EditNotes
+
+    app, ports = make_app()
+    connected_call(ports, app)
+    await ports.settle()
+    app.on_agent_action(EditNotes("7", "wants a refund"))
+    ports.action_replies = [
+        HttpReply(429, {"error": "slow down"}, retry_after="2"),
+        HttpReply(429, {}, retry_after="2"),
+    ]
+    app.on_host_message(
+        HOST, True, batch(call_event("7", "Disconnected", LastStateChangeTimeUTC="2026-12-04T10:03:10Z"))
+    )
+    await ports.settle()
+    keys = {key for _, key in ports.action_posts}
+    assert len(ports.action_posts) == 3 and len(keys) == 1  # one action, tried three times with one key
+    assert [seconds for seconds in ports.slept if seconds >= 1] == [2.0, 2.0]  # Retry-After honoured
+    (entry,) = app.state.outbox
+    assert (
+        entry.status.value == "sent"
+        and entry.payload["notes"] == "wants a refund"
+        and entry.payload["duration_s"] == 185
+    )
+    assert ports.renders[-1].actions[0].text == "Call log: saved in the CRM"
+
+
+async def test_the_end_of_wrap_up_rewrites_the_log_only_if_the_notes_changed() -> None:
+    from panel.agent_actions import EditNotes
+
+    app, ports = make_app()
+    connected_call(ports, app)
+    app.on_host_message(
+        HOST, True, batch(call_event("7", "Disconnected", LastStateChangeTimeUTC="2026-12-04T10:03:10Z"))
+    )
+    await ports.settle()
+    app.on_host_message(
+        HOST,
+        True,
+        batch(call_event("7", "Disconnected", FinalState="True", LastStateChangeTimeUTC="2026-12-04T10:04:00Z")),
+    )
+    await ports.settle()
+    assert len(ports.action_posts) == 1  # nothing changed: the same key, no second write
+    connected_call(ports, app, "8")
+    await ports.settle()
+    app.on_host_message(
+        HOST, True, batch(call_event("8", "Disconnected", LastStateChangeTimeUTC="2026-12-04T10:13:10Z"))
+    )
+    app.on_agent_action(EditNotes("8", "added during wrap-up"))
+    app.on_host_message(
+        HOST,
+        True,
+        batch(call_event("8", "Disconnected", FinalState="True", LastStateChangeTimeUTC="2026-12-04T10:14:00Z")),
+    )
+    await ports.settle()
+    calls_for_8 = [key for _, key in ports.action_posts if key.startswith("8:")]
+    assert len(calls_for_8) == 2 and len(set(calls_for_8)) == 2  # an update, under a new key
+
+
+async def test_no_record_no_log_until_the_agent_chooses_one() -> None:
+    from panel.agent_actions import ChooseRecord
+
+    app, ports = make_app()
+    two = {"key": "x", "matches": [{"id": "c-1", "name": "Ada"}, {"id": "c-2", "name": "Bob"}]}
+    ports.answers["/crm/contact?key=%2B14155550123"] = HttpReply(200, two)
+    app.on_host_message(HOST, True, batch(call_event("7", "Active")))
+    await ports.settle()
+    app.on_host_message(
+        HOST, True, batch(call_event("7", "Disconnected", LastStateChangeTimeUTC="2026-12-04T10:03:10Z"))
+    )
+    await ports.settle()
+    assert ports.action_posts == []
+    app.on_agent_action(ChooseRecord("7", "c-2"))
+    await ports.settle()
+    assert [key.split(":")[:3] for _, key in ports.action_posts] == [["7", "call_log", "c-2"]]
+
+
+async def test_a_refusal_is_shown_and_not_retried() -> None:
+    app, ports = make_app()
+    connected_call(ports, app)
+    ports.action_replies = [HttpReply(422, {"error": "the CRM refused the call_log: unknown contact"})]
+    app.on_host_message(
+        HOST, True, batch(call_event("7", "Disconnected", LastStateChangeTimeUTC="2026-12-04T10:03:10Z"))
+    )
+    await ports.settle()
+    assert len(ports.action_posts) == 1
+    assert ports.renders[-1].actions[0].text == "Call log: not saved: the CRM refused the call_log: unknown contact"
+
+
+async def test_page_hide_hands_unsent_actions_to_keepalive_requests_with_their_keys() -> None:
+    from panel.agent_actions import LogCall
+
+    app, ports = make_app()
+    connected_call(ports, app)
+    await ports.settle()
+    ports.action_replies = [HttpReply(503, {})]
+    app.on_agent_action(LogCall("7"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the first attempt failed; a retry is scheduled
+    app.on_page_hide()
+    ((method, url, body, headers),) = [sent for sent in ports.keepalive if sent[1].startswith("/crm/actions/")]
+    assert (method, url) == ("POST", "/crm/actions/call_log") and headers["Idempotency-Key"] == app.state.outbox[0].key
+
+
+async def test_a_call_closed_before_its_lookup_answers_is_still_logged() -> None:
+    app, ports = make_app()
+    app.on_host_message(HOST, True, batch(call_event("9", "Active")))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the lookup is out, unanswered
+    app.on_host_message(
+        HOST,
+        True,
+        batch(call_event("9", "Disconnected", FinalState="True", LastStateChangeTimeUTC="2026-12-04T10:00:30Z")),
+    )
+    ports.next_frame()
+    assert ports.renders[-1].state == "idle" and ports.action_posts == []
+    ports.pending["/crm/contact?key=%2B14155550123"].set_result(HttpReply(200, ADA))
+    await ports.settle()
+    assert [key.split(":")[:3] for _, key in ports.action_posts] == [["9", "call_log", "c-1001"]]
+    assert "9" not in app.state.contexts  # logged, then forgotten

@@ -130,15 +130,17 @@ def test_late_answer_for_another_call_never_overwrites_what_is_shown() -> None:
     assert late.state.contexts["1"].lookup.status is LookupStatus.FOUND  # type: ignore[union-attr]
 
 
-def test_answer_for_a_closed_call_is_dropped() -> None:
+def test_a_call_closed_while_its_lookup_is_out_is_logged_when_the_answer_comes_then_forgotten() -> None:
     started = receive(ready(), call_event("1"))
     closed = receive(
         started.state,
         call_event("1", "Disconnected", FinalState="True", LastStateChangeTimeUTC="2026-12-04T10:01:00.000Z"),
     )
-    assert build_view(closed.state).state == "idle"
+    assert build_view(closed.state).state == "idle"  # gone from the screen at once
     late = finish_lookup(closed.state, "1", lookups(started)[0].request_id, LookupFound((ADA,)), 100.0)
-    assert late.state == closed.state
+    assert "1" not in late.state.contexts
+    assert [entry.payload["crm_id"] for entry in late.state.outbox] == ["c-1001"]
+    assert receive(late.state, call_event("1", "Active")).state.contexts == late.state.contexts  # stays closed
 
 
 def test_call_without_a_number_is_no_match_without_a_lookup() -> None:
