@@ -53,6 +53,7 @@ class DesktopSimulator:
             Route("/demo/contacts", self.contacts, methods=["GET"]),
             Route("/demo/crm-behaviour", self.crm_behaviour, methods=["GET", "PUT"]),
             Route("/demo/crm-stats", self.crm_stats, methods=["GET"]),
+            Route("/demo/crm-records", self.crm_records, methods=["GET"]),
         ]
 
     async def page(self, request: Request) -> Response:
@@ -82,6 +83,9 @@ class DesktopSimulator:
 
     async def crm_stats(self, request: Request) -> Response:
         return await self._relay("GET", "/admin/stats")
+
+    async def crm_records(self, request: Request) -> Response:
+        return await self._relay("GET", "/admin/records")
 
     async def crm_behaviour(self, request: Request) -> Response:
         """Relay to the CRM; a change also empties the proxy's lookup cache, so the next lookup meets it."""

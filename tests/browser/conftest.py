@@ -63,13 +63,16 @@ class DemoServer:
         response.raise_for_status()
         return int(response.json()["contact_searches"])
 
-    def set_crm_behaviour(self, delay_ms: int = 0, fail_status: int = 0) -> None:
-        response = httpx.put(
-            f"http://127.0.0.1:{self.port}/demo/crm-behaviour",
-            json={"delay_ms": delay_ms, "fail_status": fail_status},
-            timeout=5,
-        )
+    def set_crm_behaviour(self, delay_ms: int = 0, fail_status: int = 0, **more: int) -> None:
+        body = {"delay_ms": delay_ms, "fail_status": fail_status, **more}
+        response = httpx.put(f"http://127.0.0.1:{self.port}/demo/crm-behaviour", json=body, timeout=5)
         response.raise_for_status()
+
+    def crm_records(self) -> dict[str, list[dict[str, Any]]]:
+        """Every call log and task in the demo CRM."""
+        response = httpx.get(f"http://127.0.0.1:{self.port}/demo/crm-records", timeout=5)
+        response.raise_for_status()
+        return dict(response.json())
 
 
 @pytest.fixture(scope="session")

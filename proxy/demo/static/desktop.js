@@ -110,10 +110,10 @@
       stranger.src = `${foreignOrigin}/demo/foreign-sender#${encodeURIComponent(JSON.stringify(rawEvents))}`;
       document.body.appendChild(stranger);
     },
-    async setCrmBehaviour({delayMs = 0, failStatus = 0} = {}) {
+    async setCrmBehaviour({delayMs = 0, failStatus = 0, failTimes = 0, retryAfterS = 1} = {}) {
       const response = await fetch("/demo/crm-behaviour", {
         method: "PUT", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify({delay_ms: delayMs, fail_status: failStatus}),
+        body: JSON.stringify({delay_ms: delayMs, fail_status: failStatus, fail_times: failTimes, retry_after_s: retryAfterS}),
       });
       if (!response.ok) throw new Error(`demo CRM refused: ${response.status} ${await response.text()}`);
       return response.json();

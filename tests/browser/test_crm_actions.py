@@ -1,0 +1,55 @@
+"""CRM actions from the panel, exactly once, in Chromium against the demo: 429s, two tabs."""
+
+from typing import Any
+
+from playwright.sync_api import Page
+
+from tests.raw_events import call_event
+
+from .conftest import DemoServer, Desktop
+
+ADA = "+14155550123"
+
+
+def call_logs_for(server: DemoServer, contact_id: str) -> list[dict[str, Any]]:
+    return [log for log in server.crm_records()["call_logs"] if log["external_id"] == contact_id]
+
+
+def test_a_call_logged_while_the_crm_says_429_twice_lands_once_after_retry_after(ready_desktop: Desktop) -> None:
+    call = ready_desktop.ring(ADA)
+    ready_desktop.call("answer", call)
+    ready_desktop.wait_shown(call)
+    ready_desktop.panel.locator('[data-field="notes"]').fill("Refund agreed")
+    ready_desktop.server.set_crm_behaviour(fail_status=429, fail_times=2, retry_after_s=1)
+    attempts = []
+    ready_desktop.page.on(
+        "request", lambda request: attempts.append(request) if "/crm/actions/" in request.url else None
+    )
+    ready_desktop.call("hangup", call)
+    item = ready_desktop.panel.locator('[data-field="actions"] li[data-status="sent"]')
+    item.wait_for(timeout=15_000)
+    assert item.text_content() == "Call log: saved in the CRM"
+    (log,) = call_logs_for(ready_desktop.server, call)
+    assert (log["contact_id"], log["notes"], log["revisions"]) == ("c-1001", "Refund agreed", 1)
+    keys = {request.headers["idempotency-key"] for request in attempts}
+    assert len(attempts) == 3 and len(keys) == 1  # two 429s, then the write, all under one key
+
+
+def test_two_tabs_auto_logging_the_same_call_make_one_crm_record(desktop: Desktop, page: Page) -> None:
+    second_tab = Desktop(page.context.new_page(), desktop.server)
+    tabs = [desktop.open().wait_ready(), second_tab.open().wait_ready()]
+    contact_id = "555001"
+    events = [
+        call_event(contact_id, "Incoming", ANI=ADA, LastStateChangeTimeUTC="2026-12-04T11:00:00.000Z"),
+        call_event(contact_id, "Active", ANI=ADA, LastStateChangeTimeUTC="2026-12-04T11:00:04.000Z"),
+    ]
+    for tab in tabs:  # CXone forwards the same contact to every panel the agent has open
+        tab.call("send", events)
+        tab.wait_shown(contact_id)
+    hangup = [call_event(contact_id, "Disconnected", ANI=ADA, LastStateChangeTimeUTC="2026-12-04T11:02:00.000Z")]
+    for tab in tabs:
+        tab.call("send", hangup)
+    for tab in tabs:
+        tab.panel.locator('[data-field="actions"] li[data-status="sent"]').wait_for(timeout=15_000)
+    (log,) = call_logs_for(desktop.server, contact_id)
+    assert log["revisions"] == 1 and log["duration_seconds"] == 116
