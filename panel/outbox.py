@@ -37,6 +37,7 @@ class OutboxEntry:
     status: EntryStatus = EntryStatus.QUEUED
     attempts: int = 0
     reason: str = ""
+    next_round: bool = False  # failed for now, but the next host event (or a reload) tries again
 
 
 def action_key(action_type: str, payload: dict[str, object]) -> str:
@@ -74,10 +75,13 @@ def after_failure(
 
     ``status`` is None for a network error or a timeout.
     """
+    if status == 401:  # signed out (a proxy restart, an expired session): keep it for the next round
+        return replace(entry, status=EntryStatus.FAILED, reason="not signed in; will retry", next_round=True), None
     if status is not None and status not in RETRYABLE_STATUSES:
-        return replace(entry, status=EntryStatus.FAILED, reason=reason), None
+        return replace(entry, status=EntryStatus.FAILED, reason=reason, next_round=False), None
     if entry.attempts >= MAX_ATTEMPTS:
-        return replace(entry, status=EntryStatus.FAILED, reason=f"{reason}; gave up after {entry.attempts} tries"), None
+        gave_up = f"{reason}; will retry after {entry.attempts} tries"
+        return replace(entry, status=EntryStatus.FAILED, reason=gave_up, next_round=True), None
     delay = retry_after_ms(retry_after, now_epoch_s) if status == 429 else None
     if delay is None:
         delay = backoff_ms(entry.attempts, jitter)

@@ -277,10 +277,11 @@ def _put_entry(state: PanelState, entry: OutboxEntry) -> PanelState:
 
 
 def _new_round(state: PanelState, effects: list[Effect]) -> PanelState:
-    """Each host event gives actions that ran out of attempts another round (not ones the CRM refused)."""
+    """Each host event gives actions that failed for now (out of attempts, signed out) another round;
+    not ones the CRM refused."""
     for entry in state.outbox:
-        if entry.status is EntryStatus.FAILED and "gave up" in entry.reason:
-            state, sent = _send(state, replace(entry, attempts=0))
+        if entry.status is EntryStatus.FAILED and entry.next_round:
+            state, sent = _send(state, replace(entry, attempts=0, next_round=False))
             effects.extend(sent)
     return state
 

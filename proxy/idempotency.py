@@ -5,14 +5,16 @@ A key is claimed before the CRM is called. Then:
 - the same key with a different payload is refused (422);
 - a duplicate that arrives while the first is in flight is told to come back (409).
 A claim whose request failed in a way worth retrying (CRM down, 429) is released, so the retry can
-run. A claim left behind by a crash expires after a lease; the CRM's external id is the second guard
-for that case. Records are kept for ``ttl_s`` (at least 24 hours) and then purged.
+run. A claim left behind by a crash is taken over by the next proxy process at once (the file serves
+one instance; several replicas share Redis instead), or by anyone after a lease. The CRM's external
+id is the second guard for those cases. Records are kept for ``ttl_s`` (at least 24 hours).
 """
 
 import hashlib
 import json
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -53,8 +55,10 @@ class IdempotencyStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
-            "done INTEGER NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, claimed_at REAL NOT NULL)"
+            "done INTEGER NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, claimed_at REAL NOT NULL, "
+            "owner TEXT NOT NULL)"
         )
+        self._owner = uuid.uuid4().hex  # this process: claims by any other one are left over from a crash
         self._ttl_s = ttl_s
         self._lease_s = lease_s
         self._clock = clock
@@ -65,14 +69,16 @@ class IdempotencyStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             row = self._db.execute(
-                "SELECT fingerprint, done, status, body, claimed_at FROM idempotency WHERE key = ?", (key,)
+                "SELECT fingerprint, done, status, body, claimed_at, owner FROM idempotency WHERE key = ?", (key,)
             ).fetchone()
-            if row is None or (not row[1] and now - row[4] > self._lease_s):
+            abandoned = row is not None and not row[1] and (row[5] != self._owner or now - row[4] > self._lease_s)
+            if row is None or (abandoned and row[0] == payload_print):
                 self._db.execute(
-                    "INSERT OR REPLACE INTO idempotency VALUES (?, ?, 0, 0, '', ?)", (key, payload_print, now)
+                    "INSERT OR REPLACE INTO idempotency VALUES (?, ?, 0, 0, '', ?, ?)",
+                    (key, payload_print, now, self._owner),
                 )
                 return ClaimResult(Claim.NEW)
-            stored_print, done, status, body, _ = row
+            stored_print, done, status, body, _, _ = row
             if stored_print != payload_print:
                 return ClaimResult(Claim.MISMATCH)
             if done:

@@ -310,7 +310,8 @@ def create_crm_app(db_path: Path, token: str) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        seed_database(db_path)
+        if not db_path.exists():  # a restart keeps what was written; delete the file to start afresh
+            seed_database(db_path)
         yield
 
     return Starlette(

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -53,6 +54,16 @@ def stop(child: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> None:
         child.wait()
 
 
+def demo_session_secret(data_dir: Path) -> str:
+    """The demo's session secret, kept in its data folder so a restart does not sign the panel out."""
+    path = data_dir / "session-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def run_demo(settings: Settings) -> None:
     crm_port = free_port(settings.host)
     token = secrets.token_urlsafe(32)
@@ -76,7 +87,12 @@ def run_demo(settings: Settings) -> None:
         except ServiceDidNotStart as error:
             raise SystemExit(f"the demo CRM did not start: {error}") from None
         demo_settings = settings.model_copy(
-            update={"crm_url": crm_url, "crm_token": SecretStr(token), "state_dir": settings.demo_data_dir / "state"}
+            update={
+                "crm_url": crm_url,
+                "crm_token": SecretStr(token),
+                "state_dir": settings.demo_data_dir / "state",
+                "session_secret": settings.session_secret or SecretStr(demo_session_secret(settings.demo_data_dir)),
+            }
         )
         app = create_app(demo_settings)
         print(f"\n  Simulated CXone Agent desktop: http://localhost:{settings.port}/desktop\n", flush=True)

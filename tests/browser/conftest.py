@@ -75,14 +75,11 @@ class DemoServer:
         return dict(response.json())
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """`python -m proxy --demo`, exactly as `make demo` runs it, on a free port."""
-    workdir = tmp_path_factory.mktemp("demo")
-    port = free_port("127.0.0.1")
+def start_demo(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    """`python -m proxy --demo`, exactly as `make demo` runs it; returns once it answers."""
     log = workdir / "demo.log"
     env = {**os.environ, "PANEL_DEMO_DATA_DIR": str(workdir)}
-    with log.open("w") as output:
+    with log.open("a") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "proxy", "--demo", "--port", str(port)],
             cwd=REPO,
@@ -90,13 +87,21 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    server = DemoServer(port=port, log=log)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/healthz", SERVER_START_DEADLINE_S, process)
     except ServiceDidNotStart as error:
         stop(process)
         pytest.fail(f"the demo did not start: {error}\n{log.read_text()[-3000:]}")
-    yield server
+    return process
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo on a free port, shared by the browser tests."""
+    workdir = tmp_path_factory.mktemp("demo")
+    port = free_port("127.0.0.1")
+    process = start_demo(port, workdir)
+    yield DemoServer(port=port, log=workdir / "demo.log")
     stop(process)
 
 

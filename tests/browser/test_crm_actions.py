@@ -1,12 +1,14 @@
 """CRM actions from the panel, exactly once, in Chromium against the demo: 429s, two tabs."""
 
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
 
+from proxy.demo.launcher import free_port, stop
 from tests.raw_events import call_event
 
-from .conftest import DemoServer, Desktop
+from .conftest import DemoServer, Desktop, start_demo
 
 ADA = "+14155550123"
 
@@ -53,3 +55,24 @@ def test_two_tabs_auto_logging_the_same_call_make_one_crm_record(desktop: Deskto
         tab.panel.locator('[data-field="actions"] li[data-status="sent"]').wait_for(timeout=15_000)
     (log,) = call_logs_for(desktop.server, contact_id)
     assert log["revisions"] == 1 and log["duration_seconds"] == 116
+
+
+def test_a_proxy_restart_mid_flush_loses_nothing(page: Page, tmp_path: Path) -> None:
+    port = free_port("127.0.0.1")
+    process = start_demo(port, tmp_path)
+    server = DemoServer(port=port, log=tmp_path / "demo.log")
+    try:
+        desktop = Desktop(page, server).open().wait_ready()
+        call = desktop.ring(ADA)
+        desktop.call("answer", call)
+        desktop.wait_shown(call)
+        server.set_crm_behaviour(delay_ms=5_000)  # the call log will still be in flight when the proxy goes
+        with page.expect_request("**/crm/actions/call_log"):
+            desktop.call("hangup", call)
+        stop(process)  # the proxy (and the demo CRM behind it) go down mid-flush
+        process = start_demo(port, tmp_path)  # same port, same data: as a deploy or a crash would
+        desktop.panel.locator('[data-field="actions"] li[data-status="sent"]').wait_for(timeout=60_000)
+        (log,) = call_logs_for(server, call)
+        assert log["contact_id"] == "c-1001"
+    finally:
+        stop(process)

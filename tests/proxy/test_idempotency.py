@@ -42,6 +42,15 @@ def test_records_survive_a_restart(tmp_path: Path) -> None:
     assert IdempotencyStore(tmp_path / "idem.sqlite3").claim("k", payload_print).claim is Claim.REPLAY
 
 
+def test_a_claim_left_by_a_crashed_process_is_taken_over_by_the_next(tmp_path: Path) -> None:
+    payload_print = fingerprint("task", {"title": "x"})
+    IdempotencyStore(tmp_path / "idem.sqlite3").claim("k", payload_print)  # that process dies mid-call
+    restarted = IdempotencyStore(tmp_path / "idem.sqlite3")
+    assert restarted.claim("k", payload_print).claim is Claim.NEW
+    assert restarted.claim("k", payload_print).claim is Claim.IN_FLIGHT  # its own claim is live
+    assert restarted.claim("k", fingerprint("task", {"title": "y"})).claim is Claim.MISMATCH
+
+
 def test_a_crashed_claim_expires_after_its_lease_and_records_after_their_ttl(tmp_path: Path) -> None:
     clock = Clock()
     store = IdempotencyStore(tmp_path / "idem.sqlite3", lease_s=60, clock=clock)

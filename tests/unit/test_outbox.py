@@ -49,5 +49,12 @@ def test_other_client_errors_are_shown_not_retried() -> None:
 
 def test_retries_are_bounded() -> None:
     failed, delay = after_failure(entry(MAX_ATTEMPTS), 503, "busy", "", NOW, 0.5)
-    assert failed.status is EntryStatus.FAILED and delay is None and "gave up" in failed.reason
+    assert failed.status is EntryStatus.FAILED and delay is None and failed.next_round
     assert backoff_ms(50, 0.99) <= MAX_DELAY_MS
+
+
+def test_signed_out_waits_for_the_next_round() -> None:
+    failed, delay = after_failure(entry(), 401, "not signed in", "", NOW, 0.5)
+    assert failed.status is EntryStatus.FAILED and failed.next_round and delay is None
+    refused, _ = after_failure(entry(), 422, "refused", "", NOW, 0.5)
+    assert not refused.next_round
