@@ -50,4 +50,23 @@ class LogCall:
     interaction_id: str
 
 
-AgentAction = SwitchTo | ChooseRecord | EditNotes | ControlCall | CreateContact | LogCall
+@dataclass(frozen=True)
+class UpdateContact:
+    """Correct the chosen record's email or company (empty fields stay as they are)."""
+
+    interaction_id: str
+    email: str = ""
+    company: str = ""
+
+
+@dataclass(frozen=True)
+class CreateTask:
+    """A follow-up task on the chosen record."""
+
+    interaction_id: str
+    title: str
+    due_date: str  # YYYY-MM-DD, as a date input gives it
+    notes: str = ""
+
+
+AgentAction = SwitchTo | ChooseRecord | EditNotes | ControlCall | CreateContact | LogCall | UpdateContact | CreateTask

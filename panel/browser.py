@@ -19,9 +19,11 @@ from .agent_actions import (
     ChooseRecord,
     ControlCall,
     CreateContact,
+    CreateTask,
     EditNotes,
     LogCall,
     SwitchTo,
+    UpdateContact,
 )
 from .app import PanelApp
 from .lookup import HttpReply
@@ -114,6 +116,7 @@ class BrowserPorts:
         self._notes(view.interaction_id, view.notes)
         self._create_form(view.interaction_id, view.create_form)
         self._actions(view.actions, view.can_log)
+        self._text("form-error", view.form_error)
 
     def request_frame(self, callback: Callable[[], None]) -> None:
         window.requestAnimationFrame(create_once_callable(lambda _timestamp: callback()))
@@ -287,11 +290,23 @@ def start() -> None:
 
     def on_submit(event: Any) -> None:
         form = event.target
-        if form.getAttribute("data-field") != "create":
+        kind = form.getAttribute("data-field")
+        if kind not in ("create", "update-form", "task-form"):
             return
         event.preventDefault()
-        values = {name: str(form.elements.namedItem(name).value) for name in ("first_name", "last_name", "email")}
-        app.on_agent_action(CreateContact(form.getAttribute("data-form-for") or "", **values))
+
+        def values(*names: str) -> dict[str, str]:
+            return {name: str(form.elements.namedItem(name).value) for name in names}
+
+        shown = root.getAttribute("data-interaction-id") or ""
+        if kind == "create":
+            app.on_agent_action(
+                CreateContact(form.getAttribute("data-form-for") or "", **values("first_name", "last_name", "email"))
+            )
+        elif kind == "update-form":
+            app.on_agent_action(UpdateContact(shown, **values("email", "company")))
+        else:  # what was typed stays in the form: a refused entry is corrected, never re-typed
+            app.on_agent_action(CreateTask(shown, **values("title", "due_date", "notes")))
 
     root.addEventListener("submit", create_proxy(on_submit))
     root.addEventListener("click", create_proxy(on_click))

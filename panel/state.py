@@ -14,15 +14,18 @@ from types import MappingProxyType
 
 from pydantic import ValidationError
 
+from .action_models import ContactUpdate, FollowUpTask
 from .agent_actions import (
     AgentAction,
     CallCommand,
     ChooseRecord,
     ControlCall,
     CreateContact,
+    CreateTask,
     EditNotes,
     LogCall,
     SwitchTo,
+    UpdateContact,
 )
 from .effects import CreateRecord, Effect, Log, PostToHost, ScheduleRetry, SendAction, StartLookup, Telemetry
 from .host_protocol import (
@@ -96,6 +99,7 @@ class InteractionContext:
     history: tuple[tuple[InteractionState, datetime | None], ...] = ()
     creation: Creation | None = None
     ended: bool = False  # closed by CXone while its lookup was still out: kept, hidden, until it can be logged
+    form_error: str = ""  # why the agent's last contact update or task was not accepted
 
     @property
     def crm_id(self) -> str:
@@ -213,7 +217,38 @@ def apply_action(state: PanelState, config: PanelConfig, action: AgentAction) ->
             log_effects: list[Effect] = []
             state = _auto_log(state, context, log_effects)
             return Transition(state, tuple(log_effects))
+        case UpdateContact() | CreateTask():
+            return _record_action(state, context, action)
     return Transition(state)
+
+
+def _record_action(state: PanelState, context: InteractionContext, action: UpdateContact | CreateTask) -> Transition:
+    """A contact update or a task from the agent's forms: validated here, then sent through the outbox."""
+    if not context.crm_id:
+        return Transition(_with_context(state, replace(context, form_error="choose the caller's record first")))
+    base = {"interaction_id": context.interaction.id, "crm_id": context.crm_id}
+    try:
+        if isinstance(action, UpdateContact):
+            fields = {
+                name: value for name, value in (("email", action.email), ("company", action.company)) if value.strip()
+            }
+            payload = ContactUpdate.model_validate({**base, "fields": fields}).model_dump(
+                mode="json", exclude_none=True
+            )
+            action_type, label = "contact_update", "Contact update"
+        else:
+            task = {**base, "title": action.title, "due_date": action.due_date, "notes": action.notes}
+            payload = FollowUpTask.model_validate(task).model_dump(mode="json")
+            action_type, label = "task", f"Task “{action.title.strip()[:40]}”"
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"] if part != "fields") or "form"
+        reason = f"{where.replace('_', ' ')}: {problem['msg']}"
+        return Transition(_with_context(state, replace(context, form_error=reason)))
+    state = _with_context(state, replace(context, form_error=""))
+    effects: list[Effect] = []
+    state = _enqueue(state, action_type, payload, label, effects)
+    return Transition(state, tuple(effects))
 
 
 def action_answered(

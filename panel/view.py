@@ -81,7 +81,8 @@ class PanelView:
     notes: str = ""
     create_form: CreateForm | None = None
     actions: tuple[ActionView, ...] = ()
-    can_log: bool = False
+    can_log: bool = False  # a record is chosen: the log, update and task forms apply
+    form_error: str = ""
 
 
 def build_view(state: PanelState) -> PanelView:
@@ -102,7 +103,13 @@ def build_view(state: PanelState) -> PanelView:
     announcement = ringing[-1].label if ringing else view.announcement
     actions = tuple(_action_view(entry) for entry in state.outbox if entry.interaction_id == context.interaction.id)
     return replace(
-        view, agent=agent, others=others, announcement=announcement, actions=actions, can_log=bool(context.crm_id)
+        view,
+        agent=agent,
+        others=others,
+        announcement=announcement,
+        actions=actions,
+        can_log=bool(context.crm_id),
+        form_error=context.form_error,
     )
 
 

@@ -76,3 +76,31 @@ def test_a_proxy_restart_mid_flush_loses_nothing(page: Page, tmp_path: Path) -> 
         assert log["contact_id"] == "c-1001"
     finally:
         stop(process)
+
+
+def test_contact_update_and_follow_up_task_from_the_panel_land_once(ready_desktop: Desktop) -> None:
+    call = ready_desktop.ring("+442079460018")
+    ready_desktop.call("answer", call)
+    ready_desktop.wait_shown(call)
+    panel = ready_desktop.panel
+    panel.locator("summary", has_text="Update the contact").click()
+    panel.locator('[data-field="update-form"] input[name="company"]').fill("Bletchley Park Trust")
+    panel.locator('[data-field="update-form"] button[type="submit"]').click()
+    panel.locator("summary", has_text="Follow-up task").click()
+    task_form = panel.locator('[data-field="task-form"]')
+    task_form.locator('input[name="title"]').fill("Send the enigma manual")
+    task_form.locator('input[name="due_date"]').fill("2026-12-11")
+    task_form.locator('button[type="submit"]').click()
+    task_form.locator('button[type="submit"]').click()  # a double click is still one task
+    sent = panel.locator('[data-field="actions"] li[data-status="sent"]')
+    sent.nth(1).wait_for(timeout=15_000)
+    assert sorted(sent.all_text_contents()) == [
+        "Contact update: saved in the CRM",
+        "Task “Send the enigma manual”: saved in the CRM",
+    ]
+    tasks = [task for task in ready_desktop.server.crm_records()["tasks"] if task["title"] == "Send the enigma manual"]
+    assert len(tasks) == 1 and tasks[0]["contact_id"] == "c-1003" and tasks[0]["due_date"] == "2026-12-11"
+    ready_desktop.call("close", call)
+    again = ready_desktop.ring("+442079460018")  # the proxy forgot its cached answer for the changed record
+    ready_desktop.wait_shown(again)
+    assert panel.locator('[data-contact="company"]').text_content() == "Bletchley Park Trust"

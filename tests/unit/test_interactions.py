@@ -299,3 +299,42 @@ def test_no_match_offers_a_contact_form_that_creates_the_callers_record() -> Non
     created = finish_create(agent.state, "N", effect.request_id, CrmContact(id="c-new", name="Kim Lee"))
     view = build_view(created.state)
     assert (view.state, view.crm_id, view.create_form) == ("loaded", "c-new", None)
+
+
+def test_contact_updates_and_tasks_go_through_the_outbox_once() -> None:
+    from panel.agent_actions import CreateTask, UpdateContact
+    from panel.effects import SendAction
+
+    agent = Agent()
+    agent.host(event("A", "Active", 0))
+    update = agent.act(UpdateContact("A", email="  ada@example.org ", company=""))
+    (sent,) = [effect for effect in update.effects if isinstance(effect, SendAction)]
+    assert sent.action_type == "contact_update"
+    assert sent.payload == {"interaction_id": "A", "crm_id": "c-a", "fields": {"email": "ada@example.org"}}
+    task = agent.act(CreateTask("A", title="Send the refund form", due_date="2026-12-08", notes="by post"))
+    (sent_task,) = [effect for effect in task.effects if isinstance(effect, SendAction)]
+    assert sent_task.payload["due_date"] == "2026-12-08" and sent_task.key.startswith("A:task:c-a:")
+    assert (
+        agent.act(CreateTask("A", title="Send the refund form", due_date="2026-12-08", notes="by post")).effects == ()
+    )
+    assert [entry.label for entry in agent.state.outbox] == ["Contact update", "Task “Send the refund form”"]
+
+
+def test_bad_form_input_is_explained_and_sends_nothing() -> None:
+    from panel.agent_actions import CreateTask, UpdateContact
+
+    agent = Agent()
+    agent.host(event("A", "Active", 0))
+    for action, message in (
+        (UpdateContact("A"), "at least one field"),
+        (UpdateContact("A", email="not an email"), "email"),
+        (CreateTask("A", title="", due_date="2026-12-08"), "title"),
+        (CreateTask("A", title="Call back", due_date="someday"), "due date"),
+    ):
+        transition = agent.act(action)
+        assert transition.effects == () and message in build_view(agent.state).form_error
+    agent.host(event("B", "Incoming", 1))
+    agent.act(SwitchTo("B"))
+    agent.act(UpdateContact("B", company="Acme"))  # two matches, none chosen yet
+    assert build_view(agent.state).form_error == "choose the caller's record first"
+    assert agent.state.outbox == ()
