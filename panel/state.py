@@ -259,6 +259,8 @@ def action_answered(
     if entry is None or entry.status is not EntryStatus.SENDING:
         return Transition(state)
     if status == 201:
+        if entry.interaction_id not in state.contexts:  # its call is gone: nothing left to show it on
+            return Transition(replace(state, outbox=tuple(item for item in state.outbox if item.key != key)))
         return Transition(_put_entry(state, replace(entry, status=EntryStatus.SENT, reason="")))
     updated, delay = after_failure(entry, status, reason, retry_after, now_epoch_s, jitter)
     state = _put_entry(state, updated)
@@ -557,10 +559,16 @@ def _close(state: PanelState, interaction_id: str, at: datetime | None) -> Panel
 
 
 def _forget(state: PanelState, interaction_id: str) -> PanelState:
+    """Drop an interaction's context, and its actions the CRM already has (nobody will look at them again)."""
     contexts = dict(state.contexts)
     contexts.pop(interaction_id, None)
     focus_id = "" if state.focus_id == interaction_id else state.focus_id
-    return replace(state, contexts=MappingProxyType(contexts), focus_id=focus_id)
+    outbox = tuple(
+        entry
+        for entry in state.outbox
+        if entry.interaction_id != interaction_id or entry.status is not EntryStatus.SENT
+    )
+    return replace(state, contexts=MappingProxyType(contexts), focus_id=focus_id, outbox=outbox)
 
 
 def _tombstone(state: PanelState, interaction_id: str, at: datetime | None) -> PanelState:

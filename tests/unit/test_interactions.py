@@ -338,3 +338,19 @@ def test_bad_form_input_is_explained_and_sends_nothing() -> None:
     agent.act(UpdateContact("B", company="Acme"))  # two matches, none chosen yet
     assert build_view(agent.state).form_error == "choose the caller's record first"
     assert agent.state.outbox == ()
+
+
+def test_actions_the_crm_has_are_forgotten_with_their_call() -> None:
+    from panel.agent_actions import LogCall
+    from panel.state import action_answered
+
+    agent = Agent()
+    agent.host(event("A", "Active", 0))
+    (entry,) = (agent.act(LogCall("A")), agent.state.outbox[0])[1:]
+    agent.state = action_answered(agent.state, entry.key, 201, "", "", 0.0, 0.5).state
+    assert agent.state.outbox[0].status.value == "sent"
+    agent.host(event("A", "Disconnected", 9, FinalState="True"))
+    (final,) = agent.state.outbox
+    assert final.status.value == "sending"  # the final log is in flight; the sent one is gone
+    agent.state = action_answered(agent.state, final.key, 201, "", "", 0.0, 0.5).state
+    assert agent.state.outbox == ()
