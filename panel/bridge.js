@@ -6,6 +6,7 @@
   "use strict";
   const MAX_BUFFERED = 10000;  // a bound, far above a start-up's worth of host batches
   const STORAGE_PROBE_DEADLINE_MS = 1000;
+  const MAX_REGISTER_ATTEMPTS = 6;  // at 0, 1, 3, 7, 15 and 31 s
   const panelId = document.currentScript.dataset.panelId || "crm-context-panel";
   const runtimeBase = document.currentScript.dataset.runtimeBase;
   const embedded = window.parent !== window;
@@ -31,6 +32,7 @@
   window.addEventListener("message", (event) => {
     if (event.source === window) return;  // the runtime's own scheduling messages
     const fromParent = embedded && event.source === window.parent;
+    if (fromParent && !acknowledged && isAcknowledge(event.data)) acknowledged = true;
     if (handler) { deliver(handler, event.origin, fromParent, event.data); return; }
     if (buffered.length >= MAX_BUFFERED) { dropped += 1; return; }
     buffered.push([event.origin, fromParent, event.data]);
@@ -39,9 +41,29 @@
   // CXone keeps one subscription per window and ignores a second RegisterForClientEvents. A
   // reloaded panel is the same window, and an Unregister posted while the old page unloads is
   // not delivered, so release any old subscription first: then the host sends a fresh snapshot.
-  post({issuer: panelId, messageType: "UnregisterFromClientEvents"});
-  post({issuer: panelId, messageType: "RegisterForClientEvents",
-        subscriptionTypes: ["agent", "contacts", "sessioninfo"]});
+  function subscribe() {
+    post({issuer: panelId, messageType: "UnregisterFromClientEvents"});
+    post({issuer: panelId, messageType: "RegisterForClientEvents",
+          subscriptionTypes: ["agent", "contacts", "sessioninfo"]});
+  }
+  // A panel can load before the desktop listens (its frame starts loading before the desktop's
+  // own scripts run), and then the request is lost. Until CXone acknowledges, ask again, with a
+  // doubling delay, a bounded number of times.
+  let acknowledged = false;
+  function isAcknowledge(data) {
+    return Boolean(data) && Array.isArray(data.events) && data.events.some((event) =>
+      event && event.messageType === "ClientEventSubscriptionAcknowledge" && String(event.status).toUpperCase() === "OK");
+  }
+  function resubscribeUnlessAcknowledged(attempt, delayMs) {
+    setTimeout(() => {
+      if (acknowledged || attempt >= MAX_REGISTER_ATTEMPTS) return;
+      console.info("[panel] no acknowledge from CXone Agent yet; registering again");
+      subscribe();
+      resubscribeUnlessAcknowledged(attempt + 1, delayMs * 2);
+    }, delayMs);
+  }
+  subscribe();
+  resubscribeUnlessAcknowledged(1, 1000);
   window.addEventListener("pagehide", () => post({issuer: panelId, messageType: "UnregisterFromClientEvents"}));
 
   // PyScript keeps a small cache in IndexedDB and cannot boot without one. Browsers that block

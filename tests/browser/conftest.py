@@ -130,6 +130,14 @@ class Desktop:
         )
         return self
 
+    def reload_panel(self) -> None:
+        """Reload the panel's frame and wait until the new document (not the old one) is ready."""
+        self.panel.evaluate("() => { window.__beforeReload = true; location.reload(); }")
+        self.panel.wait_for_function(
+            "() => !window.__beforeReload && document.querySelector('#panel')?.dataset.state !== 'booting'",
+            timeout=PANEL_READY_TIMEOUT_MS,
+        )
+
     def ring(self, ani: str, **options: Any) -> str:
         return str(self.page.evaluate("(options) => desktop.ring(options)", {"ani": ani, **options}))
 

@@ -95,8 +95,7 @@ def test_reload_mid_call_rebuilds_both_calls_and_keeps_the_notes(ready_desktop: 
     ready_desktop.wait_shown(first)
     notes.fill("Typed just before the reload")  # saved by the keepalive request at page hide
     searches_before = ready_desktop.server.crm_searches()
-    ready_desktop.panel.evaluate("location.reload()")
-    ready_desktop.wait_ready()
+    ready_desktop.reload_panel()
     ready_desktop.wait_shown(second)  # the connected call is on screen again
     assert ready_desktop.attribute("data-crm-id") == "c-1003"
     assert notes.input_value() == "Typed a while ago"

@@ -196,3 +196,16 @@ def test_shared_number_lists_every_match(ready_desktop: Desktop) -> None:
 def test_agent_state_is_shown(ready_desktop: Desktop) -> None:
     ready_desktop.call("setAgentState", "Unavailable", "Lunch")
     ready_desktop.wait_agent_text("Unavailable (Lunch)")
+
+
+def test_a_panel_that_registered_before_the_desktop_listened_registers_again(desktop: Desktop) -> None:
+    desktop.page.goto(desktop.server.desktop_url + "?loseRegistrations=1")
+    desktop.page.on("request", lambda request: desktop.requests.append(request))
+    desktop.wait_ready()
+    desktop.page.wait_for_function("desktop.subscriberCount() === 1", timeout=10_000)
+    registrations = desktop.page.evaluate(
+        "desktop.messages.filter((m) => m.data.messageType === 'RegisterForClientEvents').length"
+    )
+    contact_id = desktop.ring("+14155550123")
+    desktop.wait_panel("loaded", contact_id)
+    assert registrations >= 2

@@ -11,6 +11,8 @@
   const subscribers = [];          // windows registered for client events
   const messages = [];             // every message received from the panel
   let nextContactId = 700000 + Math.floor(Math.random() * 100000);
+  // For tests: drop this many registrations, as if the panel had asked before the desktop listened.
+  let registrationsToLose = Number(new URLSearchParams(location.search).get("loseRegistrations") || 0);
   let agentState = rawAgentState("Available", "");
   let sessionToken = "sim-session-" + Math.floor(Math.random() * 1e9);
 
@@ -54,6 +56,7 @@
       messages.push({origin: event.origin, data: event.data});
       const data = event.data || {};
       if (data.messageType === "RegisterForClientEvents") {
+        if (registrationsToLose > 0) { registrationsToLose -= 1; return; }
         if (subscribers.includes(event.source)) return;  // one subscription per window, as CXone
         subscribers.push(event.source);
         event.source.postMessage({issuer: "CXA", contactId: null, events: snapshot()}, "*");
