@@ -23,9 +23,9 @@ from .state import (
     apply_action,
     finish_create,
     finish_lookup,
+    load_saved_notes,
     mark_ready,
     receive_message,
-    restore_notes,
     retry_due,
 )
 from .view import PanelView, build_view
@@ -44,8 +44,12 @@ class PanelApp:
         self._frame_requested = False
         self._shown: PanelView | None = None
         self.state = PanelState()
-        self._drafts = DraftKeeper(ports, self._notes_of, self._restore_notes, self._log)
+        self._drafts = DraftKeeper(ports, self._notes_of, self._log)
         self._request_render()
+
+    async def load_saved_notes(self) -> None:
+        """Read the notes saved before a reload; call before the message handler is attached."""
+        self.state = load_saved_notes(self.state, await self._drafts.load())
 
     def start(self) -> None:
         """Mark the panel ready; call after the message handler is attached."""
@@ -79,18 +83,12 @@ class PanelApp:
         context = self.state.contexts.get(interaction_id)
         return context.notes if context is not None else None
 
-    def _restore_notes(self, interaction_id: str, notes: str) -> None:
-        self._apply(restore_notes(self.state, interaction_id, notes))
-
     def _apply(self, transition: Transition) -> None:
         changed = transition.state is not self.state
         before = self.state.contexts
         self.state = transition.state
         if transition.state.contexts is not before:
-            after = self.state.contexts
-            for interaction_id in after.keys() - before.keys():
-                self._drafts.discovered(interaction_id)
-            self._drafts.forget(set(before.keys() - after.keys()))
+            self._drafts.forget(set(before.keys() - self.state.contexts.keys()))
         for effect in transition.effects:
             self._perform(effect)
         if changed:

@@ -259,7 +259,8 @@ def start() -> None:
     """Wire the core to the page: drain what the bridge buffered, then mark the panel ready."""
     root = document.getElementById("panel")
     config = PanelConfig(allowed_origins=parse_allow_list(root.getAttribute("data-desktop-origins") or ""))
-    app = PanelApp(BrowserPorts(root), config)
+    ports = BrowserPorts(root)
+    app = PanelApp(ports, config)
 
     def on_message(origin: str, from_parent: bool, data: object) -> None:
         try:
@@ -311,6 +312,11 @@ def start() -> None:
     root.addEventListener("submit", create_proxy(on_submit))
     root.addEventListener("click", create_proxy(on_click))
     root.addEventListener("input", create_proxy(on_input))
-    window.cxonePanelBridge.attach(create_proxy(on_message))
-    app.start()
-    performance.mark(READY_MARK)  # start-up time, for benchmarks and field telemetry
+
+    async def begin() -> None:
+        await app.load_saved_notes()  # host messages wait in the bridge's buffer meanwhile
+        window.cxonePanelBridge.attach(create_proxy(on_message))
+        app.start()
+        performance.mark(READY_MARK)  # start-up time, for benchmarks and field telemetry
+
+    ports.spawn(begin())

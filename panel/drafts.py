@@ -2,8 +2,8 @@
 
 Chromium gives a cross-site frame no sessionStorage, localStorage or IndexedDB, so notes are kept
 by the proxy (``/crm/drafts/{ContactID}``, per signed-in agent): saved shortly after typing stops
-and, with a keepalive request, when the page is hidden; read back for every interaction the panel
-discovers, which after a reload is every interaction in CXone's snapshot.
+and, with a keepalive request, when the page is hidden; all read back in one request when the panel
+starts, before it handles any host event, so a call rebuilt from CXone's snapshot has its notes at once.
 """
 
 from collections.abc import Callable
@@ -25,12 +25,10 @@ class DraftKeeper:
         self,
         ports: PanelPorts,
         notes_of: Callable[[str], str | None],
-        restore: Callable[[str, str], None],
         log: Callable[[str, str], None],
     ) -> None:
         self._ports = ports
         self._notes_of = notes_of
-        self._restore = restore
         self._log = log
         self._saved: dict[str, str] = {}  # what the proxy holds, per open interaction
         self._waiting: set[str] = set()  # interactions with a save scheduled
@@ -41,9 +39,19 @@ class DraftKeeper:
             self._waiting.add(interaction_id)
             self._ports.spawn(self._save_after_pause(interaction_id))
 
-    def discovered(self, interaction_id: str) -> None:
-        """A new interaction in the panel: fetch any draft the agent left for it."""
-        self._ports.spawn(self._fetch(interaction_id))
+    async def load(self) -> dict[str, str]:
+        """The agent's drafts, as the proxy holds them (empty if they cannot be had in time)."""
+        try:
+            reply = await self._ports.fetch_json(DRAFTS_PATH.rstrip("/"), DRAFT_DEADLINE_S)
+        except (FetchTimedOut, FetchFailed) as error:
+            self._log("warning", f"could not read saved notes: {error!r}")
+            return {}
+        drafts = reply.body.get("drafts") if reply.status == 200 and isinstance(reply.body, dict) else None
+        if not isinstance(drafts, dict):
+            return {}
+        loaded = {str(key): notes for key, notes in drafts.items() if isinstance(notes, str) and notes}
+        self._saved.update(loaded)
+        return loaded
 
     def forget(self, interaction_ids: set[str]) -> None:
         for interaction_id in interaction_ids:
@@ -72,14 +80,3 @@ class DraftKeeper:
             self._saved[interaction_id] = notes
         else:
             self._log("warning", f"notes for {interaction_id} not saved: http {reply.status}")
-
-    async def _fetch(self, interaction_id: str) -> None:
-        try:
-            reply = await self._ports.fetch_json(draft_url(interaction_id), DRAFT_DEADLINE_S)
-        except (FetchTimedOut, FetchFailed) as error:
-            self._log("warning", f"could not read saved notes for {interaction_id}: {error!r}")
-            return
-        notes = reply.body.get("notes") if reply.status == 200 and isinstance(reply.body, dict) else None
-        if isinstance(notes, str) and notes:
-            self._saved[interaction_id] = notes
-            self._restore(interaction_id, notes)

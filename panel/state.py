@@ -131,6 +131,7 @@ class PanelState:
     closed: tuple[tuple[str, datetime | None], ...] = ()  # tombstones, oldest first
     clock: datetime | None = None  # the newest host timestamp seen; the idle bounds' reference
     outbox: tuple[OutboxEntry, ...] = ()  # CRM actions, oldest first; sent ones are kept briefly for display
+    saved_notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # drafts kept by the proxy
 
 
 @dataclass(frozen=True)
@@ -387,12 +388,14 @@ def _create_contact(state: PanelState, context: InteractionContext, action: Crea
     return Transition(state, (CreateRecord(context.interaction.id, request_id, contact.model_dump()),))
 
 
-def restore_notes(state: PanelState, interaction_id: str, notes: str) -> Transition:
-    """Put back notes saved before a reload, unless the agent has typed since."""
-    context = state.contexts.get(interaction_id)
-    if context is None or context.notes:
-        return Transition(state)
-    return Transition(_with_context(state, replace(context, notes=notes[:MAX_NOTES_CHARS])))
+MAX_SAVED_NOTES = 200
+
+
+def load_saved_notes(state: PanelState, drafts: Mapping[str, str]) -> PanelState:
+    """Notes the agent left before a reload, read before any event is handled: a call rebuilt from
+    CXone's snapshot starts with them, so nothing (an auto-log included) ever sees it without them."""
+    kept = list(drafts.items())[:MAX_SAVED_NOTES]
+    return replace(state, saved_notes=MappingProxyType({key: notes[:MAX_NOTES_CHARS] for key, notes in kept}))
 
 
 def available_commands(interaction: Interaction) -> tuple[CallCommand, ...]:
@@ -531,7 +534,7 @@ def _apply_interaction(
             lookup,
             seq,
             current.chosen_crm_id if current else "",
-            current.notes if current else "",
+            current.notes if current else state.saved_notes.get(interaction.id, ""),
             history,
         )
         if interaction.state is InteractionState.CONNECTED:

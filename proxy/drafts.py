@@ -28,7 +28,16 @@ class DraftStore:
         self._drafts: TTLCache[tuple[str, str], str] = TTLCache(max_drafts, ttl_s)
 
     def routes(self) -> list[Route]:
-        return [Route("/drafts/{contact_id}", self.endpoint, methods=["GET", "PUT"])]
+        return [
+            Route("/drafts", self.list_drafts, methods=["GET"]),
+            Route("/drafts/{contact_id}", self.endpoint, methods=["GET", "PUT"]),
+        ]
+
+    async def list_drafts(self, request: Request) -> Response:
+        """Every draft of the signed-in agent: a (re)loading panel reads them before it handles any event."""
+        agent_id = request.state.agent.agent_id
+        drafts = {contact_id: notes for (owner, contact_id), notes in list(self._drafts.items()) if owner == agent_id}
+        return JSONResponse({"drafts": drafts})
 
     async def endpoint(self, request: Request) -> Response:
         contact_id = request.path_params["contact_id"]

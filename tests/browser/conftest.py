@@ -132,7 +132,13 @@ class Desktop:
 
     def reload_panel(self) -> None:
         """Reload the panel's frame and wait until the new document (not the old one) is ready."""
+        self.start_panel_reload()
+        self.wait_panel_reloaded()
+
+    def start_panel_reload(self) -> None:
         self.panel.evaluate("() => { window.__beforeReload = true; location.reload(); }")
+
+    def wait_panel_reloaded(self) -> None:
         self.panel.wait_for_function(
             "() => !window.__beforeReload && document.querySelector('#panel')?.dataset.state !== 'booting'",
             timeout=PANEL_READY_TIMEOUT_MS,

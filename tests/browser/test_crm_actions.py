@@ -104,3 +104,20 @@ def test_contact_update_and_follow_up_task_from_the_panel_land_once(ready_deskto
     again = ready_desktop.ring("+442079460018")  # the proxy forgot its cached answer for the changed record
     ready_desktop.wait_shown(again)
     assert panel.locator('[data-contact="company"]').text_content() == "Bletchley Park Trust"
+
+
+def test_a_reload_between_the_outbox_write_and_the_send_still_lands_it_once(ready_desktop: Desktop) -> None:
+    call = ready_desktop.ring(ADA)
+    ready_desktop.call("answer", call)
+    ready_desktop.wait_shown(call)
+    ready_desktop.panel.locator('[data-field="notes"]').fill("Refund agreed, form by post")
+    ready_desktop.server.set_crm_behaviour(fail_status=503)  # every CRM write fails for now
+    ready_desktop.call("hangup", call)
+    ready_desktop.panel.locator('[data-field="actions"] li[data-status="waiting"]').wait_for(timeout=15_000)
+    ready_desktop.start_panel_reload()  # the call log was written to the outbox, never to the CRM
+    ready_desktop.server.set_crm_behaviour()  # the CRM recovers while the panel reloads
+    ready_desktop.wait_panel_reloaded()
+    ready_desktop.wait_shown(call)
+    ready_desktop.panel.locator('[data-field="actions"] li[data-status="sent"]').wait_for(timeout=30_000)
+    (log,) = call_logs_for(ready_desktop.server, call)
+    assert (log["notes"], log["revisions"]) == ("Refund agreed, form by post", 1)

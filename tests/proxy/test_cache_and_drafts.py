@@ -113,3 +113,14 @@ def test_bad_new_contacts_are_422_naming_the_field(
     response = client.post("/crm/contacts", json=body)
     assert response.status_code == 422 and response.json()["field"] == field
     assert "+12125550100" not in crm.contacts
+
+
+def test_an_agent_lists_only_their_own_drafts(client: TestClient) -> None:
+    as_agent(client, "agent-7")
+    client.put("/crm/drafts/123", json={"notes": "mine"})
+    client.put("/crm/drafts/124", json={"notes": "also mine"})
+    as_agent(client, "agent-8")
+    client.put("/crm/drafts/125", json={"notes": "theirs"})
+    assert client.get("/crm/drafts").json() == {"drafts": {"125": "theirs"}}
+    as_agent(client, "agent-7")
+    assert client.get("/crm/drafts").json() == {"drafts": {"123": "mine", "124": "also mine"}}

@@ -37,8 +37,8 @@ class FakePorts:
         self.clock = 0.0
 
     async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
-        if url.startswith("/crm/drafts/"):
-            return HttpReply(200, {"notes": self.drafts.get(url, "")})
+        if url == "/crm/drafts":
+            return HttpReply(200, {"drafts": self.drafts})
         if url in self.answers:
             return self.answers[url]
         future: asyncio.Future[HttpReply] = asyncio.get_running_loop().create_future()
@@ -218,18 +218,23 @@ async def test_page_hide_sends_unsaved_notes_in_keepalive_requests() -> None:
     assert len(ports.keepalive) == 1  # already sent: nothing twice
 
 
-async def test_notes_saved_before_a_reload_come_back_unless_the_agent_typed_since() -> None:
-    from panel.agent_actions import EditNotes
-
-    app, ports = make_app()
-    ports.drafts = {"/crm/drafts/7": "wants a refund", "/crm/drafts/8": "old text"}
-    nobody = HttpReply(200, {"key": "x", "matches": []})
+async def test_notes_saved_before_a_reload_are_there_when_the_snapshot_rebuilds_the_calls() -> None:
+    ports = FakePorts()
+    app = PanelApp(ports, PanelConfig(allowed_origins=parse_allow_list("https://*.cxone.com")))
+    ports.drafts = {"7": "wants a refund", "8": "call back tomorrow"}
+    await app.load_saved_notes()  # before the bridge hands over any message
+    app.start()
+    nobody = HttpReply(200, {"key": "x", "matches": [{"id": "c-9", "name": "Kim"}]})
     ports.answers = {"/crm/contact?key=%2B14155550123": nobody, "/crm/contact?key=%2B14155550199": nobody}
-    app.on_host_message(HOST, True, batch(call_event("7", "Active"), call_event("8", "Holding", ANI="+14155550199")))
-    app.on_agent_action(EditNotes("8", "typed before the draft arrived"))
+    snapshot = batch(call_event("7", "Disconnected"), call_event("8", "Holding", ANI="+14155550199"))
+    app.on_host_message(HOST, True, snapshot)
+    assert app.state.contexts["7"].notes == "wants a refund"  # at once, not after a round trip
+    assert app.state.contexts["8"].notes == "call back tomorrow"
     await ports.settle()
-    assert app.state.contexts["7"].notes == "wants a refund"
-    assert app.state.contexts["8"].notes == "typed before the draft arrived"
+    (log,) = app.state.outbox  # the wrap-up call's auto-log carries the saved notes
+    assert log.payload["notes"] == "wants a refund"
+    app.on_page_hide()
+    assert [sent for sent in ports.keepalive if sent[1].startswith("/crm/drafts/")] == []  # nothing new to save
 
 
 # ----- the outbox: CRM actions written exactly once, whatever fails in between -----
