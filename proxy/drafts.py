@@ -6,6 +6,8 @@ count and age. Only the agent who wrote a draft can read it.
 """
 
 import re
+import time
+from collections.abc import Callable
 
 from cachetools import TTLCache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -24,8 +26,8 @@ class Draft(BaseModel):
 
 
 class DraftStore:
-    def __init__(self, max_drafts: int, ttl_s: float) -> None:
-        self._drafts: TTLCache[tuple[str, str], str] = TTLCache(max_drafts, ttl_s)
+    def __init__(self, max_drafts: int, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._drafts: TTLCache[tuple[str, str], str] = TTLCache(max_drafts, ttl_s, timer=clock)
 
     def routes(self) -> list[Route]:
         return [
@@ -36,6 +38,7 @@ class DraftStore:
     async def list_drafts(self, request: Request) -> Response:
         """Every draft of the signed-in agent: a (re)loading panel reads them before it handles any event."""
         agent_id = request.state.agent.agent_id
+        self._drafts.expire()  # drop stale drafts first, so none expires while they are read
         drafts = {contact_id: notes for (owner, contact_id), notes in list(self._drafts.items()) if owner == agent_id}
         return JSONResponse({"drafts": drafts})
 

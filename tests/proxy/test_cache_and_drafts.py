@@ -1,11 +1,15 @@
 """The lookup cache in front of the CRM, and the drafts the proxy keeps for panel reloads."""
 
+import asyncio
+from types import SimpleNamespace
+
 import pytest
 from starlette.testclient import TestClient
 
 from panel.models import CrmContact
 from proxy.auth import SESSION_COOKIE, AgentSessions
 from proxy.crm.cached import CachedCrm
+from proxy.drafts import DraftStore
 
 from .conftest import SECRET, FakeCrm
 
@@ -124,3 +128,15 @@ def test_an_agent_lists_only_their_own_drafts(client: TestClient) -> None:
     assert client.get("/crm/drafts").json() == {"drafts": {"125": "theirs"}}
     as_agent(client, "agent-7")
     assert client.get("/crm/drafts").json() == {"drafts": {"123": "mine", "124": "also mine"}}
+
+
+def test_expired_drafts_are_not_listed() -> None:
+    clock = Clock()
+    store = DraftStore(max_drafts=10, ttl_s=60, clock=clock)
+    store._drafts[("agent-7", "1")] = "old"
+    clock.now = 30
+    store._drafts[("agent-7", "2")] = "new"
+    clock.now = 70  # the first has expired, the second has not
+    request = SimpleNamespace(state=SimpleNamespace(agent=SimpleNamespace(agent_id="agent-7")))
+    response = asyncio.run(store.list_drafts(request))  # type: ignore[arg-type]
+    assert response.body == b'{"drafts":{"2":"new"}}'
