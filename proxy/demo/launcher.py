@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -52,6 +53,25 @@ def stop(child: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> None:
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
+
+
+def stop_group(leader: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> None:
+    """Stop a process started with ``start_new_session=True`` and everything it started (the demo
+    proxy and its CRM child), killing the group if it has not stopped within the grace period."""
+    for signal_number, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, grace_s)):
+        try:
+            os.killpg(leader.pid, signal_number)
+        except ProcessLookupError:
+            break
+        try:
+            leader.wait(timeout=wait_s)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    try:
+        os.killpg(leader.pid, signal.SIGKILL)  # a child that outlived its leader
+    except ProcessLookupError:
+        pass
 
 
 def demo_session_secret(data_dir: Path) -> str:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Frame, Page, Request
 
-from proxy.demo.launcher import ServiceDidNotStart, free_port, stop, wait_until_healthy
+from proxy.demo.launcher import ServiceDidNotStart, free_port, stop_group, wait_until_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -86,11 +86,12 @@ def start_demo(port: int, workdir: Path) -> subprocess.Popen[bytes]:
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopping it stops the demo CRM too
         )
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/healthz", SERVER_START_DEADLINE_S, process)
     except ServiceDidNotStart as error:
-        stop(process)
+        stop_group(process)
         pytest.fail(f"the demo did not start: {error}\n{log.read_text()[-3000:]}")
     return process
 
@@ -102,7 +103,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     port = free_port("127.0.0.1")
     process = start_demo(port, workdir)
     yield DemoServer(port=port, log=workdir / "demo.log")
-    stop(process)
+    stop_group(process)
 
 
 @dataclass

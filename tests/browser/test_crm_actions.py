@@ -5,7 +5,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from proxy.demo.launcher import free_port, stop
+from proxy.demo.launcher import free_port, stop_group
 from tests.raw_events import call_event
 
 from .conftest import DemoServer, Desktop, start_demo
@@ -69,13 +69,13 @@ def test_a_proxy_restart_mid_flush_loses_nothing(page: Page, tmp_path: Path) -> 
         server.set_crm_behaviour(delay_ms=5_000)  # the call log will still be in flight when the proxy goes
         with page.expect_request("**/crm/actions/call_log"):
             desktop.call("hangup", call)
-        stop(process)  # the proxy (and the demo CRM behind it) go down mid-flush
+        stop_group(process)  # the proxy (and the demo CRM behind it) go down mid-flush
         process = start_demo(port, tmp_path)  # same port, same data: as a deploy or a crash would
         desktop.panel.locator('[data-field="actions"] li[data-status="sent"]').wait_for(timeout=60_000)
         (log,) = call_logs_for(server, call)
         assert log["contact_id"] == "c-1001"
     finally:
-        stop(process)
+        stop_group(process)
 
 
 def test_contact_update_and_follow_up_task_from_the_panel_land_once(ready_desktop: Desktop) -> None:
