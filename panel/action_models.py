@@ -60,4 +60,3 @@ class FollowUpTask(_Action):
 
 
 ACTION_TYPES: dict[str, type[_Action]] = {"call_log": CallLog, "contact_update": ContactUpdate, "task": FollowUpTask}
-CrmAction = CallLog | ContactUpdate | FollowUpTask

@@ -123,7 +123,6 @@ class PanelState:
     ready: bool = False
     contexts: Mapping[str, InteractionContext] = field(default_factory=lambda: MappingProxyType({}))
     agent: AgentStatus | None = None
-    subscribed: bool = False
     host_origin: str = ""
     seq: int = 0
     next_request_id: int = 1
@@ -280,16 +279,10 @@ def retry_due(state: PanelState, key: str) -> Transition:
     return Transition(*_send(state, entry))
 
 
-def enqueue_action(state: PanelState, action_type: str, payload: dict[str, object], label: str) -> Transition:
-    """Put a CRM action in the outbox and send it; the same action twice is one action."""
-    effects: list[Effect] = []
-    state = _enqueue(state, action_type, payload, label, effects)
-    return Transition(state, tuple(effects))
-
-
 def _enqueue(
     state: PanelState, action_type: str, payload: dict[str, object], label: str, effects: list[Effect]
 ) -> PanelState:
+    """Put a CRM action in the outbox and send it; the same action twice is one action."""
     key = action_key(action_type, payload)
     if any(entry.key == key for entry in state.outbox):
         return state  # already queued, in flight or done
@@ -461,7 +454,7 @@ def _apply_event(state: PanelState, config: PanelConfig, event: HostEvent, effec
         case SubscriptionAcknowledged(ok, reason):
             if not ok:
                 effects.append(Log("error", f"CXone refused the event subscription: {reason or 'no reason given'}"))
-            return replace(state, subscribed=ok)
+            return state
         case SessionAnnounced():
             return state
         case EventIgnored(reason):
