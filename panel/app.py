@@ -32,7 +32,6 @@ from .view import PanelView, build_view
 
 CONTACTS_URL = "/crm/contacts"
 CREATE_DEADLINE_S = 10.0
-ACTIONS_URL = "/crm/actions/"
 ACTION_DEADLINE_S = 10.0
 
 
@@ -69,15 +68,13 @@ class PanelApp:
     def on_page_hide(self) -> None:
         """The page is going away (reload, close): nothing the agent typed or asked for may be lost.
 
-        Unsent CRM actions go out in keepalive requests with their keys, so the proxy writes them
+        Unsent CRM actions and reports go out in keepalive requests with their keys, so the proxy writes them
         once even if this page never hears the answer.
         """
         self._drafts.flush(list(self.state.contexts))
         for entry in self.state.outbox:
             if entry.status in (EntryStatus.QUEUED, EntryStatus.SENDING, EntryStatus.WAITING):
-                self._ports.send_keepalive(
-                    "POST", ACTIONS_URL + entry.action_type, entry.payload, {"Idempotency-Key": entry.key}
-                )
+                self._ports.send_keepalive("POST", entry.url, entry.payload, {"Idempotency-Key": entry.key})
 
     def _notes_of(self, interaction_id: str) -> str | None:
         context = self.state.contexts.get(interaction_id)
@@ -143,9 +140,7 @@ class PanelApp:
     async def _send_action(self, effect: SendAction) -> None:
         headers = {"Idempotency-Key": effect.key}
         try:
-            reply = await self._ports.send_json(
-                "POST", ACTIONS_URL + effect.action_type, effect.payload, ACTION_DEADLINE_S, headers
-            )
+            reply = await self._ports.send_json("POST", effect.url, effect.payload, ACTION_DEADLINE_S, headers)
         except (FetchTimedOut, FetchFailed) as error:
             status, reason, retry_after = None, f"no answer from the CRM proxy ({type(error).__name__})", ""
         else:

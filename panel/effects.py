@@ -25,10 +25,10 @@ class CreateRecord:
 
 @dataclass(frozen=True)
 class SendAction:
-    """POST a CRM action to the proxy with its Idempotency-Key."""
+    """POST an outbox entry (a CRM action, a report to CXone) to the proxy's ``url`` with its Idempotency-Key."""
 
     key: str
-    action_type: str
+    url: str
     payload: dict[str, object]
 
 

@@ -128,7 +128,7 @@ class SubscriptionAcknowledged:
 
 @dataclass(frozen=True)
 class SessionAnnounced:
-    """CXone's ACD session id; not a credential, only useful for correlating logs."""
+    """CXone's ACD agent session id: not a credential; the proxy's custom-data calls to CXone name it."""
 
     session_id: str
 

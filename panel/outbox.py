@@ -1,4 +1,5 @@
-"""The outbox's policy: how CRM actions are keyed, queued, retried and reported. Pure functions.
+"""The outbox's policy: how CRM actions (and the reports about them to CXone) are keyed, queued,
+retried and reported. Pure functions.
 
 An action gets its idempotency key from the interaction, the action, the record and a digest of
 what it says. So a retry, a reload or a second tab sends the same key, and the proxy writes it
@@ -17,6 +18,13 @@ MAX_ATTEMPTS = 8  # per round; a later host event or a reload starts another rou
 BASE_DELAY_MS = 500.0
 MAX_DELAY_MS = 30_000.0
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+ACTIONS_URL = "/crm/actions/"
+REPORTS_URL = "/cxone/reports/"
+
+
+class EntryKind(StrEnum):
+    CRM_ACTION = "crm_action"  # the agent's work: shown with its state until the call is gone
+    CXONE_REPORT = "cxone_report"  # telemetry and context for CXone: delivered the same way, not shown
 
 
 class EntryStatus(StrEnum):
@@ -38,6 +46,12 @@ class OutboxEntry:
     attempts: int = 0
     reason: str = ""
     next_round: bool = False  # failed for now, but the next host event (or a reload) tries again
+    kind: EntryKind = EntryKind.CRM_ACTION
+
+    @property
+    def url(self) -> str:
+        """The proxy endpoint this entry is POSTed to."""
+        return (ACTIONS_URL if self.kind is EntryKind.CRM_ACTION else REPORTS_URL) + self.action_type
 
 
 def action_key(action_type: str, payload: dict[str, object]) -> str:

@@ -40,7 +40,8 @@ from .host_protocol import (
 from .lookup import LOOKUP_DEADLINE_S, LookupFound, LookupOutcome, lookup_key, lookup_url
 from .models import AgentStatus, CrmContact, Direction, Interaction, InteractionState, NewContact
 from .origins import OriginPattern, origin_allowed
-from .outbox import MAX_ENTRIES, EntryStatus, OutboxEntry, action_key, after_failure
+from .outbox import MAX_ENTRIES, EntryKind, EntryStatus, OutboxEntry, action_key, after_failure
+from .report_models import REPORT_KINDS, CrmActionReport, CrmContextReport
 
 POP_STATES = frozenset({InteractionState.RINGING, InteractionState.DIALING, InteractionState.CONNECTED})
 MAX_CONTEXTS = 32  # far above any agent's concurrent contacts; bounds memory if closes are missed
@@ -100,6 +101,8 @@ class InteractionContext:
     creation: Creation | None = None
     ended: bool = False  # closed by CXone while its lookup was still out: kept, hidden, until it can be logged
     form_error: str = ""  # why the agent's last contact update or task was not accepted
+    reported_crm_id: str = ""  # the record last attached to the CXone contact
+    context_version: int = 0  # how many records have been attached to it
 
     @property
     def crm_id(self) -> str:
@@ -131,6 +134,7 @@ class PanelState:
     clock: datetime | None = None  # the newest host timestamp seen; the idle bounds' reference
     outbox: tuple[OutboxEntry, ...] = ()  # CRM actions, oldest first; sent ones are kept briefly for display
     saved_notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # drafts kept by the proxy
+    cxone_session_id: str = ""  # the ACD agent session from SessionInfo; CXone's custom-data API is keyed by it
 
 
 @dataclass(frozen=True)
@@ -180,10 +184,12 @@ def finish_lookup(
             ),
         )
     state = _with_context(state, replace(context, lookup=lookup))
-    if context.interaction.state is InteractionState.DISCONNECTED and lookup.status is LookupStatus.FOUND:
-        logged: list[Effect] = list(effects)
-        state = _auto_log(state, state.contexts[interaction_id], logged)  # the call ended before its record came
-        effects = tuple(logged)
+    if lookup.status is LookupStatus.FOUND:
+        found: list[Effect] = list(effects)
+        state = _attach_context(state, interaction_id, found)
+        if context.interaction.state is InteractionState.DISCONNECTED:
+            state = _auto_log(state, state.contexts[interaction_id], found)  # the call ended before its record came
+        effects = tuple(found)
     if context.ended:
         state = _forget(state, interaction_id)
     return Transition(state, effects)
@@ -204,6 +210,7 @@ def apply_action(state: PanelState, config: PanelConfig, action: AgentAction) ->
                 return Transition(state, (Log("warning", f"ignored a choice of {crm_id!r}: not among the matches"),))
             state = _with_context(state, replace(context, chosen_crm_id=crm_id))
             effects: list[Effect] = []
+            state = _attach_context(state, action.interaction_id, effects)
             if context.interaction.state is InteractionState.DISCONNECTED:  # wrap-up waited for this choice
                 state = _auto_log(state, state.contexts[action.interaction_id], effects)
             return Transition(state, tuple(effects))
@@ -258,10 +265,13 @@ def action_answered(
     entry = next((item for item in state.outbox if item.key == key), None)
     if entry is None or entry.status is not EntryStatus.SENDING:
         return Transition(state)
-    if status == 201:
-        if entry.interaction_id not in state.contexts:  # its call is gone: nothing left to show it on
-            return Transition(replace(state, outbox=tuple(item for item in state.outbox if item.key != key)))
-        return Transition(_put_entry(state, replace(entry, status=EntryStatus.SENT, reason="")))
+    if status is not None and 200 <= status < 300:
+        effects: list[Effect] = []
+        if entry.kind is EntryKind.CRM_ACTION:
+            state = _report_action(state, entry, effects)
+        if entry.kind is EntryKind.CXONE_REPORT or entry.interaction_id not in state.contexts:
+            return Transition(_drop_entry(state, key), tuple(effects))  # nothing will show it
+        return Transition(_put_entry(state, replace(entry, status=EntryStatus.SENT, reason="")), tuple(effects))
     updated, delay = after_failure(entry, status, reason, retry_after, now_epoch_s, jitter)
     state = _put_entry(state, updated)
     if delay is None:
@@ -279,10 +289,66 @@ def retry_due(state: PanelState, key: str) -> Transition:
     return Transition(*_send(state, entry))
 
 
-def _enqueue(
-    state: PanelState, action_type: str, payload: dict[str, object], label: str, effects: list[Effect]
+def _report_action(state: PanelState, entry: OutboxEntry, effects: list[Effect]) -> PanelState:
+    """A CRM action landed: tell CXone (``type: crm_action``), once per action whoever sent it."""
+    if not state.cxone_session_id:
+        effects.append(Log("debug", f"{entry.label} not reported to CXone: no agent session announced yet"))
+        return state
+    report = {
+        "interaction_id": entry.interaction_id,
+        "session_id": state.cxone_session_id,
+        "action": entry.action_type,
+        "crm_id": entry.payload["crm_id"],
+        "action_key": entry.key,
+    }
+    return _enqueue_report(state, CrmActionReport, report, "CXone telemetry", effects)
+
+
+def _attach_context(state: PanelState, interaction_id: str, effects: list[Effect]) -> PanelState:
+    """The interaction is bound to a record (popped, chosen or created): attach it to the CXone contact."""
+    context = state.contexts[interaction_id]
+    if not context.crm_id or context.crm_id == context.reported_crm_id:
+        return state
+    if not state.cxone_session_id:
+        effects.append(Log("debug", f"CRM context of {interaction_id} not attached: no agent session announced yet"))
+        return state
+    version = context.context_version + 1
+    state = _with_context(state, replace(context, reported_crm_id=context.crm_id, context_version=version))
+    report = {
+        "interaction_id": interaction_id,
+        "session_id": state.cxone_session_id,
+        "crm_id": context.crm_id,
+        "context_version": version,
+    }
+    return _enqueue_report(state, CrmContextReport, report, "CXone context", effects)
+
+
+def _enqueue_report(
+    state: PanelState,
+    model: type[CrmActionReport | CrmContextReport],
+    fields: dict[str, object],
+    label: str,
+    effects: list[Effect],
 ) -> PanelState:
-    """Put a CRM action in the outbox and send it; the same action twice is one action."""
+    """Validate a report as the proxy will, then queue it; a report CXone could not take is only logged."""
+    try:
+        payload = model.model_validate(fields).model_dump(mode="json")
+    except ValidationError as error:
+        effects.append(Log("warning", f"{label} for {fields['interaction_id']} not sent: {error.errors()[0]['msg']}"))
+        return state
+    kind = next(name for name, known in REPORT_KINDS.items() if known is model)
+    return _enqueue(state, kind, payload, label, effects, EntryKind.CXONE_REPORT)
+
+
+def _enqueue(
+    state: PanelState,
+    action_type: str,
+    payload: dict[str, object],
+    label: str,
+    effects: list[Effect],
+    kind: EntryKind = EntryKind.CRM_ACTION,
+) -> PanelState:
+    """Put a CRM action (or a report) in the outbox and send it; the same action twice is one action."""
     key = action_key(action_type, payload)
     if any(entry.key == key for entry in state.outbox):
         return state  # already queued, in flight or done
@@ -292,7 +358,7 @@ def _enqueue(
     if len(outbox) >= MAX_ENTRIES:
         effects.append(Log("error", f"{label} not queued: {MAX_ENTRIES} CRM actions are still unsent"))
         return replace(state, outbox=outbox)
-    entry = OutboxEntry(key, action_type, payload, str(payload["interaction_id"]), label)
+    entry = OutboxEntry(key, action_type, payload, str(payload["interaction_id"]), label, kind=kind)
     state, effect = _send(replace(state, outbox=(*outbox, entry)), entry)
     effects.extend(effect)
     return state
@@ -300,11 +366,15 @@ def _enqueue(
 
 def _send(state: PanelState, entry: OutboxEntry) -> tuple[PanelState, tuple[Effect, ...]]:
     sending = replace(entry, status=EntryStatus.SENDING, attempts=entry.attempts + 1)
-    return _put_entry(state, sending), (SendAction(entry.key, entry.action_type, entry.payload),)
+    return _put_entry(state, sending), (SendAction(entry.key, entry.url, entry.payload),)
 
 
 def _put_entry(state: PanelState, entry: OutboxEntry) -> PanelState:
     return replace(state, outbox=tuple(entry if item.key == entry.key else item for item in state.outbox))
+
+
+def _drop_entry(state: PanelState, key: str) -> PanelState:
+    return replace(state, outbox=tuple(item for item in state.outbox if item.key != key))
 
 
 def _new_round(state: PanelState, effects: list[Effect]) -> PanelState:
@@ -360,7 +430,9 @@ def finish_create(state: PanelState, interaction_id: str, request_id: int, outco
         chosen_crm_id=outcome.id,
         creation=None,
     )
-    return Transition(_with_context(state, created))
+    effects: list[Effect] = []
+    state = _attach_context(_with_context(state, created), interaction_id, effects)
+    return Transition(state, tuple(effects))
 
 
 def _create_contact(state: PanelState, context: InteractionContext, action: CreateContact) -> Transition:
@@ -455,8 +527,8 @@ def _apply_event(state: PanelState, config: PanelConfig, event: HostEvent, effec
             if not ok:
                 effects.append(Log("error", f"CXone refused the event subscription: {reason or 'no reason given'}"))
             return state
-        case SessionAnnounced():
-            return state
+        case SessionAnnounced(session_id):
+            return replace(state, cxone_session_id=session_id)
         case EventIgnored(reason):
             effects.append(Log("debug", f"ignored: {reason}"))
             return state

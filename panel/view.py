@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 
 from .agent_actions import CallCommand
 from .models import AgentStatus, CrmContact, Direction, Interaction, InteractionState
-from .outbox import EntryStatus, OutboxEntry
+from .outbox import EntryKind, EntryStatus, OutboxEntry
 from .state import InteractionContext, LookupStatus, PanelState, available_commands, shown_context
 
 _STATE_WORDS = {
@@ -101,7 +101,11 @@ def build_view(state: PanelState) -> PanelView:
     view = _interaction_view(context, state.agent)
     ringing = [tab for tab in others if tab.ringing]
     announcement = ringing[-1].label if ringing else view.announcement
-    actions = tuple(_action_view(entry) for entry in state.outbox if entry.interaction_id == context.interaction.id)
+    actions = tuple(
+        _action_view(entry)
+        for entry in state.outbox
+        if entry.interaction_id == context.interaction.id and entry.kind is EntryKind.CRM_ACTION
+    )
     return replace(
         view,
         agent=agent,

@@ -2,15 +2,14 @@
 
 Every request carries an ``Idempotency-Key`` (the panel derives it from the interaction, the action and
 the record, so retries, reloads and second tabs send the same key). The key is claimed in the
-idempotency store before the CRM is called; see ``proxy.idempotency`` for what a repeat gets.
+idempotency store before the CRM is called (``proxy.idempotent_requests``); see ``proxy.idempotency``
+for what a repeat gets.
 """
 
 import json
 import logging
-import math
-import re
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,9 +17,9 @@ from starlette.routing import Route
 from panel.action_models import ACTION_TYPES, CallLog, ContactUpdate, FollowUpTask
 
 from .crm.base import CrmAdapter, CrmError, CrmRateLimited, CrmRejected, CrmTimeout
-from .idempotency import Claim, IdempotencyStore, fingerprint
+from .idempotency import IdempotencyStore
+from .idempotent_requests import admit, try_again_later
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9:._-]{8,255}$")
 log = logging.getLogger("proxy.actions")
 
 
@@ -37,46 +36,17 @@ class ActionRoutes:
         model = ACTION_TYPES.get(action_type)
         if model is None:
             return JSONResponse({"error": f"unknown action type; known: {sorted(ACTION_TYPES)}"}, status_code=404)
-        key = request.headers.get("idempotency-key", "")
-        if not KEY_PATTERN.match(key):
-            return JSONResponse(
-                {"error": "an Idempotency-Key header of 8-255 letters, digits or :._- is required"}, status_code=400
-            )
-        try:
-            action = model.model_validate_json(await request.body())
-        except ValidationError as error:
-            problem = error.errors(include_url=False, include_input=False)[0]
-            field = ".".join(str(part) for part in problem["loc"]) or "body"
-            return JSONResponse({"error": f"{field}: {problem['msg']}", "field": field}, status_code=422)
-        claim = self._store.claim(key, fingerprint(action_type, action.model_dump(mode="json")))
-        if claim.claim is Claim.REPLAY:
-            return Response(
-                claim.body,
-                status_code=claim.status,
-                media_type="application/json",
-                headers={"Idempotent-Replayed": "true"},
-            )
-        if claim.claim is Claim.MISMATCH:
-            return JSONResponse(
-                {"error": "this Idempotency-Key was already used with another payload"}, status_code=422
-            )
-        if claim.claim is Claim.IN_FLIGHT:
-            return JSONResponse(
-                {"error": "the same action is in flight; try again shortly"},
-                status_code=409,
-                headers={"Retry-After": "1"},
-            )
-        return await self._carry_out(action_type, action, key)
+        admitted = await admit(request, self._store, action_type, model)
+        if isinstance(admitted, Response):
+            return admitted
+        return await self._carry_out(action_type, admitted.body, admitted.key)
 
     async def _carry_out(self, action_type: str, action: BaseModel, key: str) -> Response:
         try:
             record_id = await self._dispatch(action, key)
         except CrmRateLimited as error:
             self._store.release(key)
-            retry_after = str(max(1, math.ceil(error.retry_after_s)))
-            return JSONResponse(
-                {"error": "the CRM is rate limiting"}, status_code=429, headers={"Retry-After": retry_after}
-            )
+            return try_again_later("the CRM is rate limiting", error.retry_after_s)
         except CrmTimeout:
             self._store.release(key)
             return JSONResponse({"error": "the CRM did not answer in time"}, status_code=504)

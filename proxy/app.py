@@ -16,6 +16,8 @@ from .crm.base import CrmAdapter
 from .crm.cached import CachedCrm
 from .crm.demo import DemoCrmAdapter
 from .crm_routes import CrmRoutes
+from .cxone import CxoneAccessKeyMinter, CxoneClient
+from .cxone_reports import CxoneReportRoutes
 from .drafts import DraftStore
 from .health import healthz
 from .idempotency import IdempotencyStore
@@ -24,6 +26,7 @@ from .registration import load_registrations
 from .security_headers import SecurityHeaders
 from .settings import Settings
 from .telemetry import receive_telemetry
+from .tokens import TokenCache
 
 
 def create_crm_adapter(settings: Settings) -> CrmAdapter:
@@ -38,6 +41,22 @@ def create_crm_adapter(settings: Settings) -> CrmAdapter:
     return DemoCrmAdapter(client)
 
 
+def create_cxone_client(settings: Settings) -> CxoneClient | None:
+    """The client for CXone's custom-data API, signed in with the proxy's access key; None when not configured."""
+    if not settings.cxone_api_base or not settings.cxone_client_secret or not settings.cxone_access_key_secret:
+        return None
+    http = httpx.AsyncClient(timeout=settings.cxone_timeout_s, limits=httpx.Limits(max_connections=20))
+    minter = CxoneAccessKeyMinter(
+        http,
+        settings.cxone_token_url,
+        settings.cxone_client_id,
+        settings.cxone_client_secret.get_secret_value(),
+        settings.cxone_access_key_id,
+        settings.cxone_access_key_secret.get_secret_value(),
+    )
+    return CxoneClient(http, settings.cxone_api_base, TokenCache(minter), settings.cxone_indicator_name)
+
+
 def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
     """Assemble the proxy; ``crm`` replaces the configured adapter (tests pass a fake)."""
     crm_adapter = CachedCrm(
@@ -50,6 +69,7 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
     idempotency = IdempotencyStore(settings.state_dir / "idempotency.sqlite3", ttl_s=settings.idempotency_ttl_s)
     secret = settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(48)
     sessions = AgentSessions(secret, settings.session_ttl_s)
+    cxone = create_cxone_client(settings)
     runtime = runtime_assets(settings.runtime_dir)
     sources = panel_sources(settings.site_dir / "panel")
     registrations = load_registrations(settings.registrations_file)
@@ -81,14 +101,21 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
             ],
             middleware=require_agent,
         ),
+        Mount(
+            "/cxone",
+            routes=CxoneReportRoutes(cxone, idempotency, crm_adapter.name).routes(),
+            middleware=require_agent,
+        ),
         Route("/telemetry", receive_telemetry, methods=["POST"], middleware=require_agent),
     ]
     if settings.demo:
         from .demo.baseline import BaselinePage  # demo-only code is not loaded in production
+        from .demo.cxone_api import SimulatedCxoneApi
         from .demo.desktop import DesktopSimulator
 
         routes += DesktopSimulator(settings, next(iter(registrations.values())), crm_adapter.clear).routes()
         routes += BaselinePage(runtime).routes()
+        routes += SimulatedCxoneApi.from_settings(settings).routes()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -97,6 +124,8 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
             yield
         finally:
             await crm_adapter.aclose()
+            if cxone is not None:
+                await cxone.aclose()
             idempotency.close()
 
     return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)

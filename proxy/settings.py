@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     registrations_file: Path = Path(__file__).resolve().parent / "panel_registrations.json"
     demo_data_dir: Path = REPO_ROOT / "build" / "demo"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # CXone's server-side API, for custom data on contacts; reporting is off while cxone_api_base is empty.
+    cxone_api_base: str = Field(default="", description="the tenant's acdApiBase, e.g. https://api-c32.incontact.com")
+    cxone_token_url: str = Field(default="", description="the tenant's token endpoint (OIDC token_endpoint)")
+    cxone_client_id: str = ""
+    cxone_client_secret: SecretStr | None = None
+    cxone_access_key_id: str = ""
+    cxone_access_key_secret: SecretStr | None = None
+    cxone_indicator_name: str = Field(default="CRM context", min_length=1, max_length=80)
+    cxone_timeout_s: float = Field(default=5.0, gt=0, le=30)
 
     @field_validator("desktop_origins")
     @classmethod
@@ -79,6 +88,31 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes")
         return value
+
+    @field_validator("cxone_api_base", "cxone_token_url")
+    @classmethod
+    def _valid_cxone_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+            raise ValueError("must be an https:// URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _complete_cxone(self) -> "Settings":
+        if self.cxone_api_base:
+            missing = [
+                f"PANEL_{name.upper()}"
+                for name in (
+                    "cxone_token_url",
+                    "cxone_client_id",
+                    "cxone_client_secret",
+                    "cxone_access_key_id",
+                    "cxone_access_key_secret",
+                )
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} must be set when PANEL_CXONE_API_BASE is")
+        return self
 
     @model_validator(mode="after")
     def _complete_outside_demo(self) -> "Settings":

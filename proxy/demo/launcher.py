@@ -84,6 +84,19 @@ def demo_session_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def demo_cxone_settings(port: int) -> dict[str, object]:
+    """Credentials for the simulated CXone API this same process serves: fresh for every run."""
+    base = f"http://127.0.0.1:{port}"
+    return {
+        "cxone_api_base": base,
+        "cxone_token_url": f"{base}/auth/token",
+        "cxone_client_id": "demo-panel",
+        "cxone_client_secret": SecretStr(secrets.token_urlsafe(24)),
+        "cxone_access_key_id": "demo-access-key",
+        "cxone_access_key_secret": SecretStr(secrets.token_urlsafe(24)),
+    }
+
+
 def run_demo(settings: Settings) -> None:
     crm_port = free_port(settings.host)
     token = secrets.token_urlsafe(32)
@@ -112,6 +125,7 @@ def run_demo(settings: Settings) -> None:
                 "crm_token": SecretStr(token),
                 "state_dir": settings.demo_data_dir / "state",
                 "session_secret": settings.session_secret or SecretStr(demo_session_secret(settings.demo_data_dir)),
+                **demo_cxone_settings(settings.port),
             }
         )
         app = create_app(demo_settings)

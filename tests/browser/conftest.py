@@ -120,9 +120,9 @@ class Desktop:
         assert frame is not None, "the panel iframe is missing"
         return frame
 
-    def open(self) -> "Desktop":
+    def open(self, query: str = "") -> "Desktop":
         self.page.on("request", lambda request: self.requests.append(request))
-        self.page.goto(self.server.desktop_url)
+        self.page.goto(self.server.desktop_url + query)
         return self
 
     def wait_ready(self) -> "Desktop":
@@ -170,6 +170,20 @@ class Desktop:
 
     def wait_shown(self, interaction_id: str, state: str = "loaded", timeout_ms: float = 10_000) -> None:
         self.wait_panel(state, interaction_id, timeout_ms)
+
+    def custom_data(self, contact_id: str) -> list[dict[str, Any]]:
+        """Custom data CXone (simulated) received for a contact, oldest first."""
+        return [record for record in self.call("customData") if record["contact_id"] == contact_id]
+
+    def wait_custom_data(self, contact_id: str, count: int, timeout_ms: float = 15_000) -> list[dict[str, Any]]:
+        """Wait until CXone has received ``count`` custom-data posts for the contact."""
+        self.page.wait_for_function(
+            "async ([id, count]) => (await desktop.customData()).filter((r) => r.contact_id === id).length >= count",
+            arg=[contact_id, count],
+            polling=200,
+            timeout=timeout_ms,
+        )
+        return self.custom_data(contact_id)
 
     def render_count(self) -> int:
         return int(self.attribute("data-render-count") or 0)

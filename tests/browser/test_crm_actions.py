@@ -39,7 +39,8 @@ def test_a_call_logged_while_the_crm_says_429_twice_lands_once_after_retry_after
 
 def test_two_tabs_auto_logging_the_same_call_make_one_crm_record(desktop: Desktop, page: Page) -> None:
     second_tab = Desktop(page.context.new_page(), desktop.server)
-    tabs = [desktop.open().wait_ready(), second_tab.open().wait_ready()]
+    one_agent = "?session=agent-session-two-tabs"  # both desktops belong to one CXone agent session
+    tabs = [desktop.open(one_agent).wait_ready(), second_tab.open(one_agent).wait_ready()]
     contact_id = "555001"
     events = [
         call_event(contact_id, "Incoming", ANI=ADA, LastStateChangeTimeUTC="2026-12-04T11:00:00.000Z"),
@@ -49,12 +50,17 @@ def test_two_tabs_auto_logging_the_same_call_make_one_crm_record(desktop: Deskto
         tab.call("send", events)
         tab.wait_shown(contact_id)
     hangup = [call_event(contact_id, "Disconnected", ANI=ADA, LastStateChangeTimeUTC="2026-12-04T11:02:00.000Z")]
-    for tab in tabs:
-        tab.call("send", hangup)
+    reported = "**/cxone/reports/crm_action"
+    with tabs[0].page.expect_response(reported, timeout=15_000), tabs[1].page.expect_response(reported, timeout=15_000):
+        for tab in tabs:
+            tab.call("send", hangup)
     for tab in tabs:
         tab.panel.locator('[data-field="actions"] li[data-status="sent"]').wait_for(timeout=15_000)
     (log,) = call_logs_for(desktop.server, contact_id)
     assert log["revisions"] == 1 and log["duration_seconds"] == 116
+    # Both tabs reported the call log and the screen pop; CXone heard each once.
+    kinds = sorted(record["fields"]["type"] for record in desktop.custom_data(contact_id))
+    assert kinds == ["crm_action", "crm_context"]
 
 
 def test_a_proxy_restart_mid_flush_loses_nothing(page: Page, tmp_path: Path) -> None:

@@ -309,7 +309,7 @@ def test_contact_updates_and_tasks_go_through_the_outbox_once() -> None:
     agent.host(event("A", "Active", 0))
     update = agent.act(UpdateContact("A", email="  ada@example.org ", company=""))
     (sent,) = [effect for effect in update.effects if isinstance(effect, SendAction)]
-    assert sent.action_type == "contact_update"
+    assert sent.url == "/crm/actions/contact_update"
     assert sent.payload == {"interaction_id": "A", "crm_id": "c-a", "fields": {"email": "ada@example.org"}}
     task = agent.act(CreateTask("A", title="Send the refund form", due_date="2026-12-08", notes="by post"))
     (sent_task,) = [effect for effect in task.effects if isinstance(effect, SendAction)]

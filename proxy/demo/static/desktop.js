@@ -14,7 +14,9 @@
   // For tests: drop this many registrations, as if the panel had asked before the desktop listened.
   let registrationsToLose = Number(new URLSearchParams(location.search).get("loseRegistrations") || 0);
   let agentState = rawAgentState("Available", "");
-  let sessionToken = "sim-session-" + Math.floor(Math.random() * 1e9);
+  // CXone Agent's ACD session: one per agent sign-in, shared by every panel the agent has open.
+  // ?session= lets a test open two desktops of one agent session.
+  const sessionToken = new URLSearchParams(location.search).get("session") || "sim-session-" + Math.floor(Math.random() * 1e9);
 
   function nowUtc() { return new Date().toISOString(); }
 
@@ -113,6 +115,13 @@
       stranger.src = `${foreignOrigin}/demo/foreign-sender#${encodeURIComponent(JSON.stringify(rawEvents))}`;
       document.body.appendChild(stranger);
     },
+    sessionToken,
+    // Custom data the proxy attached to contacts through the simulated CXone API, oldest first.
+    async customData() {
+      const response = await fetch("/demo/cxone-custom-data");
+      if (!response.ok) throw new Error(`custom data unavailable: ${response.status}`);
+      return (await response.json()).records;
+    },
     async setCrmBehaviour({delayMs = 0, failStatus = 0, failTimes = 0, retryAfterS = 1} = {}) {
       const response = await fetch("/demo/crm-behaviour", {
         method: "PUT", headers: {"Content-Type": "application/json"},
@@ -171,6 +180,19 @@
       status.textContent = `delay ${applied.delay_ms} ms, fail ${applied.fail_status || "none"}`;
     } catch (error) { status.textContent = String(error); }
   });
+  // What CXone has been told about contacts (custom data), refreshed while the section is open.
+  const customDataSection = document.getElementById("custom-data");
+  async function showCustomData() {
+    const records = await desktop.customData();
+    const list = document.getElementById("custom-data-list");
+    list.replaceChildren(...records.slice(-20).reverse().map((record) => {
+      const item = document.createElement("li");
+      item.textContent = `${record.contact_id}: ${record.data}`;
+      return item;
+    }));
+  }
+  setInterval(() => { if (customDataSection.open) showCustomData().catch(() => {}); }, 2000);
+  customDataSection.addEventListener("toggle", () => { if (customDataSection.open) showCustomData().catch(() => {}); });
   fetch("/demo/contacts").then((response) => response.json()).then((body) => {
     const select = document.getElementById("ring-contact");
     for (const contact of body.results || []) {

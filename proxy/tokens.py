@@ -1,0 +1,55 @@
+"""Server-side access tokens: fetched when first needed, cached, refreshed before they expire.
+
+One refresh is in flight at a time (single-flight): a burst of requests that all find the token
+stale waits for one mint, not one each. A caller that gets a 401 with a token invalidates that
+token, so the next caller mints a fresh one; a 401 never starts a loop.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+DEFAULT_REFRESH_MARGIN_S = 600.0  # as NICE's own SDK does; tokens live about an hour
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    value: str
+    lifetime_s: float
+
+
+class TokenCache:
+    def __init__(
+        self,
+        mint: Callable[[], Awaitable[IssuedToken]],
+        refresh_margin_s: float = DEFAULT_REFRESH_MARGIN_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._mint = mint
+        self._margin_s = refresh_margin_s
+        self._clock = clock
+        self._value = ""
+        self._refresh_at = 0.0
+        self._lock = asyncio.Lock()
+        self.mints = 0  # how many tokens this cache has fetched
+
+    async def token(self) -> str:
+        """A token that is valid now and for a while yet."""
+        if self._fresh():
+            return self._value
+        async with self._lock:
+            if not self._fresh():  # someone else may have minted while this caller waited
+                issued = await self._mint()
+                self.mints += 1
+                margin = min(self._margin_s, issued.lifetime_s / 2)  # a short-lived token is still used a while
+                self._value, self._refresh_at = issued.value, self._clock() + issued.lifetime_s - margin
+        return self._value
+
+    def invalidate(self, value: str) -> None:
+        """The server refused ``value``: the next caller mints a new one (unless someone already did)."""
+        if value == self._value:
+            self._value, self._refresh_at = "", 0.0
+
+    def _fresh(self) -> bool:
+        return bool(self._value) and self._clock() < self._refresh_at
