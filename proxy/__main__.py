@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.port is not None:
         overrides["PORT"] = args.port
     settings = load_settings(args.settings, overrides)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_pii)
     try:
         if settings.demo:
             from .demo.launcher import run_demo

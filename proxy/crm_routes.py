@@ -1,6 +1,7 @@
 """``/crm/*``: what the panel asks of the CRM. Every route here sits behind RequireAgent."""
 
 import logging
+import math
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -9,16 +10,26 @@ from starlette.routing import Route
 
 from panel.models import ContactLookup, NewContact
 
-from .crm.base import CrmAdapter, CrmError, CrmTimeout
+from .crm.base import CrmAdapter, CrmError, CrmThrottled, CrmTimeout
+from .metrics import ProxyMetrics
 from .phone import InvalidPhoneNumber, to_e164
 
 log = logging.getLogger("proxy.crm")
 
 
+def throttled(error: CrmThrottled) -> JSONResponse:
+    """503 with Retry-After: the proxy holds requests back rather than piling them on a CRM at its limit."""
+    retry_after = str(max(1, math.ceil(error.retry_after_s)))
+    return JSONResponse(
+        {"error": "the CRM is busy; try again shortly"}, status_code=503, headers={"Retry-After": retry_after}
+    )
+
+
 class CrmRoutes:
-    def __init__(self, crm: CrmAdapter, default_region: str) -> None:
+    def __init__(self, crm: CrmAdapter, default_region: str, metrics: ProxyMetrics | None = None) -> None:
         self._crm = crm
         self._region = default_region
+        self._metrics = metrics
 
     def routes(self) -> list[Route]:
         return [Route("/contact", self.contact, methods=["GET"]), Route("/contacts", self.create, methods=["POST"])]
@@ -31,13 +42,29 @@ class CrmRoutes:
             return JSONResponse({"error": str(error), "field": "key"}, status_code=422)
         try:
             matches = await self._crm.find_contacts_by_phone(key)
-        except CrmTimeout as error:
-            log.warning("crm lookup timed out", extra={"crm": self._crm.name, "detail": str(error)})
-            return JSONResponse({"error": "the CRM did not answer in time"}, status_code=504)
         except CrmError as error:
-            log.warning("crm lookup failed", extra={"crm": self._crm.name, "detail": str(error)})
-            return JSONResponse({"error": "the CRM is unavailable"}, status_code=502)
+            return self._failed("lookup", error)
+        self._count("found" if matches else "no_match")
         return JSONResponse(ContactLookup(key=key, matches=matches).model_dump(mode="json"))
+
+    def _failed(self, what: str, error: CrmError) -> JSONResponse:
+        """The CRM gave no answer: 504 for a time-out, 503 with Retry-After when throttled, else 502."""
+        if isinstance(error, CrmThrottled):
+            self._count("throttled")
+            if self._metrics is not None:
+                self._metrics.throttled.labels(self._crm.name).inc()
+            return throttled(error)
+        if isinstance(error, CrmTimeout):
+            self._count("timeout")
+            log.warning(f"crm {what} timed out", extra={"crm": self._crm.name, "detail": str(error)})
+            return JSONResponse({"error": "the CRM did not answer in time"}, status_code=504)
+        self._count("failed")
+        log.warning(f"crm {what} failed", extra={"crm": self._crm.name, "detail": str(error)})
+        return JSONResponse({"error": "the CRM is unavailable"}, status_code=502)
+
+    def _count(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.lookups.labels(outcome).inc()
 
     async def create(self, request: Request) -> JSONResponse:
         """Create a contact for a caller nobody matched; the phone is normalised like lookups."""
@@ -54,9 +81,6 @@ class CrmRoutes:
             return JSONResponse({"error": f"phone: {error}", "field": "phone"}, status_code=422)
         try:
             created = await self._crm.create_contact(contact)
-        except CrmTimeout:
-            return JSONResponse({"error": "the CRM did not answer in time"}, status_code=504)
         except CrmError as error:
-            log.warning("crm create failed", extra={"crm": self._crm.name, "detail": str(error)})
-            return JSONResponse({"error": "the CRM is unavailable"}, status_code=502)
+            return self._failed("create", error)
         return JSONResponse(created.model_dump(mode="json"), status_code=201)

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from panel.report_models import REPORT_KINDS, CrmActionReport, CrmContextReport
 
 from .cxone import CxoneClient, CxoneError, CxoneRateLimited, CxoneRejected
-from .idempotency import IdempotencyStore
+from .idempotency import IdempotencyRecords
 from .idempotent_requests import admit, try_again_later
 
 log = logging.getLogger("proxy.cxone")
@@ -46,7 +46,7 @@ class CxoneReportRoutes:
     def __init__(
         self,
         cxone: CxoneClient | None,
-        store: IdempotencyStore,
+        store: IdempotencyRecords,
         crm_system: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -69,28 +69,30 @@ class CxoneReportRoutes:
         report, key = admitted.body, admitted.key
         assert isinstance(report, CrmActionReport | CrmContextReport)
         if self._cxone is None:
-            return self._answer(key, {"reported": False, "kind": kind, "reason": "CXone reporting is not configured"})
+            return await self._answer(
+                key, {"reported": False, "kind": kind, "reason": "CXone reporting is not configured"}
+            )
         fields = report_fields(report, self._crm_system, self._clock())
         try:
             await self._cxone.post_custom_data(report.session_id, report.interaction_id, fields)
         except CxoneRateLimited as error:
-            self._store.release(key)
+            await self._store.release(key)
             return try_again_later("CXone is rate limiting", error.retry_after_s)
         except CxoneRejected as error:
             body = json.dumps({"error": str(error)})
-            self._store.finish(key, 422, body)  # the contact or session is gone: a retry gets the same answer
+            await self._store.finish(key, 422, body)  # the contact or session is gone: a retry gets the same answer
             log.info("cxone refused a report", extra={"kind": kind, "contact_id": report.interaction_id})
             return Response(body, status_code=422, media_type="application/json")
         except CxoneError as error:
-            self._store.release(key)
+            await self._store.release(key)
             log.warning("cxone report failed", extra={"kind": kind, "detail": str(error)})
             return JSONResponse({"error": "CXone is unavailable"}, status_code=502)
         except BaseException:
-            self._store.release(key)
+            await self._store.release(key)
             raise
-        return self._answer(key, {"reported": True, "kind": kind, "data": fields})
+        return await self._answer(key, {"reported": True, "kind": kind, "data": fields})
 
-    def _answer(self, key: str, outcome: dict[str, object]) -> Response:
+    async def _answer(self, key: str, outcome: dict[str, object]) -> Response:
         body = json.dumps(outcome)
-        self._store.finish(key, 202, body)
+        await self._store.finish(key, 202, body)
         return Response(body, status_code=202, media_type="application/json")

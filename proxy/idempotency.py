@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Protocol
 
 MIN_TTL_S = 24 * 3600
 
@@ -44,7 +45,23 @@ def fingerprint(action_type: str, payload: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class IdempotencyRecords(Protocol):
+    """Where claims and stored responses live: SQLite here for one instance, Redis for several replicas."""
+
+    async def claim(self, key: str, payload_print: str) -> ClaimResult: ...
+
+    async def finish(self, key: str, status: int, body: str) -> None: ...
+
+    async def release(self, key: str) -> None: ...
+
+    async def purge(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
 class IdempotencyStore:
+    """The single-instance store: a SQLite file that outlives restarts (the calls are local and fast)."""
+
     def __init__(
         self, path: Path, ttl_s: float = MIN_TTL_S, lease_s: float = 60.0, clock: Callable[[], float] = time.time
     ) -> None:
@@ -63,7 +80,7 @@ class IdempotencyStore:
         self._lease_s = lease_s
         self._clock = clock
 
-    def claim(self, key: str, payload_print: str) -> ClaimResult:
+    async def claim(self, key: str, payload_print: str) -> ClaimResult:
         """Take the key for this payload, or say what was done with it before."""
         now = self._clock()
         self._db.execute("BEGIN IMMEDIATE")
@@ -87,18 +104,18 @@ class IdempotencyStore:
         finally:
             self._db.execute("COMMIT")
 
-    def finish(self, key: str, status: int, body: str) -> None:
+    async def finish(self, key: str, status: int, body: str) -> None:
         """Store the response that every later request with this key gets."""
         self._db.execute("UPDATE idempotency SET done = 1, status = ?, body = ? WHERE key = ?", (status, body, key))
 
-    def release(self, key: str) -> None:
+    async def release(self, key: str) -> None:
         """The request failed in a way worth retrying: let the next attempt run."""
         self._db.execute("DELETE FROM idempotency WHERE key = ? AND done = 0", (key,))
 
-    def purge(self) -> int:
+    async def purge(self) -> int:
         """Drop records older than the TTL; returns how many."""
         cursor = self._db.execute("DELETE FROM idempotency WHERE claimed_at < ?", (self._clock() - self._ttl_s,))
         return cursor.rowcount
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._db.close()

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .idempotency import Claim, IdempotencyStore, fingerprint
+from .idempotency import Claim, IdempotencyRecords, fingerprint
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9:._-]{8,255}$")
 M = TypeVar("M", bound=BaseModel)
@@ -28,7 +28,7 @@ class Admitted(Generic[M]):
     key: str
 
 
-async def admit(request: Request, store: IdempotencyStore, kind: str, model: type[M]) -> Admitted[M] | Response:
+async def admit(request: Request, store: IdempotencyRecords, kind: str, model: type[M]) -> Admitted[M] | Response:
     """The validated body and its claimed key, or the response that ends the request here."""
     key = request.headers.get("idempotency-key", "")
     if not KEY_PATTERN.match(key):
@@ -41,7 +41,7 @@ async def admit(request: Request, store: IdempotencyStore, kind: str, model: typ
         problem = error.errors(include_url=False, include_input=False)[0]
         field = ".".join(str(part) for part in problem["loc"]) or "body"
         return JSONResponse({"error": f"{field}: {problem['msg']}", "field": field}, status_code=422)
-    claim = store.claim(key, fingerprint(kind, body.model_dump(mode="json")))
+    claim = await store.claim(key, fingerprint(kind, body.model_dump(mode="json")))
     if claim.claim is Claim.REPLAY:
         return Response(
             claim.body, status_code=claim.status, media_type="application/json", headers={"Idempotent-Replayed": "true"}

@@ -17,13 +17,17 @@ def content_security_policy(directives: dict[str, list[str]]) -> str:
 
 
 class SecurityHeaders:
-    """Adds headers a response did not set itself: a page's own CSP wins over the strict default."""
+    """Adds headers a response did not set itself: a page's own CSP wins over the strict default.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Paths under ``passthrough_prefix`` (relayed upstream pages) keep their own headers untouched.
+    """
+
+    def __init__(self, app: ASGIApp, passthrough_prefix: str = "") -> None:
         self.app = app
+        self._passthrough = passthrough_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self._passthrough and scope["path"].startswith(self._passthrough)):
             await self.app(scope, receive, send)
             return
 

@@ -3,9 +3,11 @@
 Validated once at start-up; an invalid value stops the proxy with a message naming the setting.
 """
 
+import re
 from pathlib import Path
 from typing import Literal
 
+import limits
 import phonenumbers
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,10 +30,26 @@ class Settings(BaseSettings):
     default_region: str = "US"
     session_secret: SecretStr | None = None
     session_ttl_s: int = Field(default=10 * 3600, ge=60, le=24 * 3600)
-    crm_adapter: Literal["demo"] = "demo"
-    crm_url: str = ""
-    crm_token: SecretStr | None = None
+    crm_adapter: Literal["demo", "salesforce", "hubspot", "bottlecrm"] = "demo"
+    crm_url: str = Field(default="", description="the CRM's API base; Salesforce: the login or My Domain URL")
+    crm_token: SecretStr | None = Field(default=None, description="HubSpot private-app token, BottleCRM PAT")
     crm_timeout_s: float = Field(default=2.5, gt=0, le=30)
+    crm_field_map: dict[str, str] = Field(default_factory=dict, description='e.g. {"company": "Company__c"}')
+    crm_rate_limit: str = Field(default="", description='the CRM\'s budget, e.g. "100/10 seconds"; empty: per CRM')
+    crm_queue_max: int = Field(default=50, ge=0, le=10_000)
+    crm_queue_wait_s: float = Field(default=2.0, ge=0, le=30)
+    crm_client_cert: Path | None = Field(default=None, description="mutual TLS: the proxy's certificate (PEM)")
+    crm_client_key: Path | None = Field(default=None, description="mutual TLS: its private key (PEM)")
+    crm_ca_bundle: Path | None = Field(default=None, description="CAs trusted for the CRM's certificate (PEM)")
+    salesforce_client_id: str = ""
+    salesforce_client_secret: SecretStr | None = None
+    salesforce_jwt_username: str = ""
+    salesforce_jwt_private_key: SecretStr | None = Field(default=None, description="PEM, for the JWT bearer flow")
+    salesforce_api_version: str = Field(default="v62.0", pattern=r"^v\d{2}\.\d$")
+    salesforce_token_lifetime_s: float = Field(default=3600, ge=300, le=24 * 3600)
+    redis_url: str = Field(default="", description="shared state for several replicas; empty: in-process")
+    relay_upstreams: dict[str, str] = Field(default_factory=dict, description='{"name": "https://crm.example.com"}')
+    log_pii: bool = Field(default=False, description="debug only: phone numbers and names appear in logs")
     lookup_cache_hit_ttl_s: float = Field(default=300, ge=0, le=86_400)
     lookup_cache_miss_ttl_s: float = Field(default=60, ge=0, le=86_400)
     lookup_cache_entries: int = Field(default=10_000, ge=1, le=1_000_000)
@@ -112,6 +130,55 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"{', '.join(missing)} must be set when PANEL_CXONE_API_BASE is")
+        return self
+
+    @field_validator("crm_rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        if value:
+            try:
+                limits.parse(value)
+            except ValueError as error:
+                raise ValueError(f"not a rate like '100/10 seconds': {error}") from None
+        return value
+
+    @field_validator("crm_client_cert", "crm_client_key", "crm_ca_bundle")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _valid_redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("relay_upstreams")
+    @classmethod
+    def _valid_upstreams(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            if re.fullmatch(r"[a-z0-9-]{1,40}", name) is None:
+                raise ValueError(f"relay name {name!r}: use 1-40 lowercase letters, digits or '-'")
+            if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+                raise ValueError(f"relay {name!r}: the upstream must be an https:// URL")
+        return {name: url.rstrip("/") for name, url in value.items()}
+
+    @model_validator(mode="after")
+    def _complete_crm(self) -> "Settings":
+        if (self.crm_client_cert is None) != (self.crm_client_key is None):
+            raise ValueError("PANEL_CRM_CLIENT_CERT and PANEL_CRM_CLIENT_KEY go together")
+        if self.crm_adapter in ("hubspot", "bottlecrm") and not self.crm_token and not self.demo:
+            raise ValueError(f"PANEL_CRM_TOKEN must be set for {self.crm_adapter}")
+        if self.crm_adapter == "salesforce":
+            jwt_flow = bool(self.salesforce_jwt_username and self.salesforce_jwt_private_key)
+            if not self.salesforce_client_id or not (self.salesforce_client_secret or jwt_flow):
+                raise ValueError(
+                    "salesforce needs PANEL_SALESFORCE_CLIENT_ID and either PANEL_SALESFORCE_CLIENT_SECRET "
+                    "or PANEL_SALESFORCE_JWT_USERNAME with PANEL_SALESFORCE_JWT_PRIVATE_KEY"
+                )
         return self
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ DEFAULT_REFRESH_MARGIN_S = 600.0  # as NICE's own SDK does; tokens live about an
 class IssuedToken:
     value: str
     lifetime_s: float
+    base_url: str = ""  # where the token is to be used, when the issuer says (Salesforce's instance_url)
 
 
 class TokenCache:
@@ -29,27 +30,31 @@ class TokenCache:
         self._mint = mint
         self._margin_s = refresh_margin_s
         self._clock = clock
-        self._value = ""
+        self._issued = IssuedToken("", 0.0)
         self._refresh_at = 0.0
         self._lock = asyncio.Lock()
         self.mints = 0  # how many tokens this cache has fetched
 
     async def token(self) -> str:
         """A token that is valid now and for a while yet."""
+        return (await self.issued()).value
+
+    async def issued(self) -> IssuedToken:
+        """The current token with what its issuer said about it."""
         if self._fresh():
-            return self._value
+            return self._issued
         async with self._lock:
             if not self._fresh():  # someone else may have minted while this caller waited
                 issued = await self._mint()
                 self.mints += 1
                 margin = min(self._margin_s, issued.lifetime_s / 2)  # a short-lived token is still used a while
-                self._value, self._refresh_at = issued.value, self._clock() + issued.lifetime_s - margin
-        return self._value
+                self._issued, self._refresh_at = issued, self._clock() + issued.lifetime_s - margin
+        return self._issued
 
     def invalidate(self, value: str) -> None:
         """The server refused ``value``: the next caller mints a new one (unless someone already did)."""
-        if value == self._value:
-            self._value, self._refresh_at = "", 0.0
+        if value == self._issued.value:
+            self._issued, self._refresh_at = IssuedToken("", 0.0), 0.0
 
     def _fresh(self) -> bool:
-        return bool(self._value) and self._clock() < self._refresh_at
+        return bool(self._issued.value) and self._clock() < self._refresh_at

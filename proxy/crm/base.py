@@ -26,6 +26,14 @@ class CrmRejected(CrmError):
     """The CRM refused the request itself (4xx other than 429): retrying will not help."""
 
 
+class CrmThrottled(CrmError):
+    """The proxy's own limiter held the request back: the CRM's budget is spent and the queue is full."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class CrmAdapter(Protocol):
     name: str
 
@@ -45,6 +53,10 @@ class CrmAdapter(Protocol):
 
     async def create_task(self, task: FollowUpTask, external_id: str) -> str:
         """Create a follow-up task once: a CRM that keeps external ids refuses a second with the same id."""
+        ...
+
+    async def ready(self) -> None:
+        """Raise CrmError unless the CRM answers (and accepts the proxy's credentials) right now."""
         ...
 
     async def aclose(self) -> None: ...

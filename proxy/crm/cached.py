@@ -1,48 +1,57 @@
-"""A lookup cache in front of any CRM adapter: holds, resumes and panel reloads cost no CRM call.
+"""A lookup cache in front of any CRM adapter: holds, resumes, transfers and reloads cost no CRM call.
 
-Hits and misses keep for different times (a new contact should appear soon after it is created).
-Bounded in entries; in-process, for a single proxy instance.
+Answers live in a ``LookupCache`` (this process, or Redis shared by every replica) with separate
+TTLs for hits and misses. Concurrent lookups of one number share one CRM call (single-flight):
+the first caller asks the CRM, the others await its answer. Writes that change a record forget
+every answer showing it; a created contact forgets its number's cached miss.
 """
 
-import time
-from collections.abc import Callable
-
-from cachetools import TLRUCache
+import asyncio
 
 from panel.action_models import CallLog, ContactUpdate, FollowUpTask
 from panel.models import CrmContact, NewContact
 
+from ..metrics import ProxyMetrics
 from .base import CrmAdapter
+from .lookup_cache import Answer, LookupCache
 
 
 class CachedCrm:
-    def __init__(
-        self,
-        inner: CrmAdapter,
-        hit_ttl_s: float,
-        miss_ttl_s: float,
-        max_entries: int,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, inner: CrmAdapter, cache: LookupCache, metrics: ProxyMetrics | None = None) -> None:
         self.name = inner.name
         self._inner = inner
-
-        def expires(key: str, value: tuple[CrmContact, ...], now: float) -> float:
-            return now + (hit_ttl_s if value else miss_ttl_s)
-
-        self._entries: TLRUCache[str, tuple[CrmContact, ...]] = TLRUCache(max_entries, ttu=expires, timer=clock)
+        self._cache = cache
+        self._metrics = metrics
+        self._in_flight: dict[str, asyncio.Future[Answer]] = {}  # bounded by the lookups running right now
 
     async def find_contacts_by_phone(self, e164: str) -> tuple[CrmContact, ...]:
-        cached = self._entries.get(e164)
+        cached = await self._cache.get(e164)
         if cached is not None:
+            self._count("hit")
             return cached
-        contacts = await self._inner.find_contacts_by_phone(e164)
-        self._entries[e164] = contacts
-        return contacts
+        running = self._in_flight.get(e164)
+        if running is not None:
+            self._count("shared")
+            return await asyncio.shield(running)
+        self._count("miss")
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._in_flight[e164] = future
+        try:
+            answer = await self._inner.find_contacts_by_phone(e164)
+            await self._cache.put(e164, answer)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: nobody else waiting is not an unhandled error
+            raise
+        else:
+            future.set_result(answer)
+            return answer
+        finally:
+            del self._in_flight[e164]
 
     async def create_contact(self, contact: NewContact) -> CrmContact:
         created = await self._inner.create_contact(contact)
-        self._entries.pop(contact.phone, None)  # the cached "no match" for this number is now wrong
+        await self._cache.forget_number(contact.phone)  # the cached "no match" for this number is now wrong
         return created
 
     async def log_call(self, call_log: CallLog) -> str:
@@ -50,17 +59,22 @@ class CachedCrm:
 
     async def update_contact(self, update: ContactUpdate) -> str:
         record_id = await self._inner.update_contact(update)
-        for key, contacts in list(self._entries.items()):  # every cached answer showing that record is stale
-            if any(contact.id == update.crm_id for contact in contacts):
-                self._entries.pop(key, None)
+        await self._cache.forget_record(update.crm_id)  # every cached answer showing that record is stale
         return record_id
 
     async def create_task(self, task: FollowUpTask, external_id: str) -> str:
         return await self._inner.create_task(task, external_id)
 
-    def clear(self) -> None:
+    async def clear(self) -> None:
         """Forget every cached answer (the demo does this when the CRM is told to misbehave)."""
-        self._entries.clear()
+        await self._cache.clear()
+
+    async def ready(self) -> None:
+        await self._inner.ready()
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+    def _count(self, result: str) -> None:
+        if self._metrics is not None:
+            self._metrics.cache.labels(result).inc()

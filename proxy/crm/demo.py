@@ -1,12 +1,12 @@
 """Adapter for the demo CRM, spoken to over real HTTP like any external CRM."""
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from panel.action_models import CallLog, ContactUpdate, FollowUpTask
 from panel.models import CrmContact, NewContact
 
-from .base import CrmError, CrmRateLimited, CrmRejected, CrmTimeout
+from .base import CrmError
+from .transport import CrmTransport, record_id
 
 
 class DemoCrmRecord(BaseModel):
@@ -21,14 +21,14 @@ class DemoCrmRecord(BaseModel):
 class DemoCrmAdapter:
     name = "demo"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+    def __init__(self, transport: CrmTransport) -> None:
+        self._crm = transport
 
     async def find_contacts_by_phone(self, e164: str) -> tuple[CrmContact, ...]:
-        response = await self._send("GET", "/api/contacts", params={"phone": e164})
+        body = await self._crm.request_json("GET", "/api/contacts", params={"phone": e164})
         try:
-            records = [DemoCrmRecord.model_validate(item) for item in response.json()["results"]]
-        except (ValueError, KeyError, TypeError, ValidationError):
+            records = [DemoCrmRecord.model_validate(item) for item in body["results"]]
+        except (KeyError, TypeError, ValidationError):
             raise CrmError("demo CRM sent an unreadable answer") from None
         return tuple(self._contact(record) for record in records)
 
@@ -39,10 +39,11 @@ class DemoCrmAdapter:
             "phone_e164": contact.phone,
             "email": contact.email,
         }
-        response = await self._send("POST", "/api/contacts", json=body)
         try:
-            return self._contact(DemoCrmRecord.model_validate(response.json()))
-        except (ValueError, ValidationError):
+            return self._contact(
+                DemoCrmRecord.model_validate(await self._crm.request_json("POST", "/api/contacts", json=body))
+            )
+        except ValidationError:
             raise CrmError("demo CRM sent an unreadable answer") from None
 
     async def log_call(self, call_log: CallLog) -> str:
@@ -55,11 +56,13 @@ class DemoCrmAdapter:
             "direction": call_log.direction.value,
             "duration_seconds": call_log.duration_s,
         }
-        return self._record_id(await self._send("POST", "/api/call-logs", json=body))
+        return record_id(await self._crm.request_json("POST", "/api/call-logs", json=body), self.name)
 
     async def update_contact(self, update: ContactUpdate) -> str:
         fields = update.fields.model_dump(exclude_none=True)
-        return self._record_id(await self._send("PATCH", f"/api/contacts/{update.crm_id}", json=fields))
+        return record_id(
+            await self._crm.request_json("PATCH", f"/api/contacts/{update.crm_id}", json=fields), self.name
+        )
 
     async def create_task(self, task: FollowUpTask, external_id: str) -> str:
         body = {
@@ -69,28 +72,10 @@ class DemoCrmAdapter:
             "due_date": task.due_date.isoformat(),
             "notes": task.notes,
         }
-        return self._record_id(await self._send("POST", "/api/tasks", json=body))
+        return record_id(await self._crm.request_json("POST", "/api/tasks", json=body), self.name)
 
-    def _record_id(self, response: httpx.Response) -> str:
-        try:
-            return str(response.json()["id"])
-        except (ValueError, KeyError, TypeError):
-            raise CrmError("demo CRM sent an unreadable answer") from None
-
-    async def _send(self, method: str, path: str, **options: object) -> httpx.Response:
-        try:
-            response = await self._client.request(method, path, **options)  # type: ignore[arg-type]
-        except httpx.TimeoutException as error:
-            raise CrmTimeout(f"demo CRM timed out: {type(error).__name__}") from None
-        except httpx.HTTPError as error:
-            raise CrmError(f"demo CRM unreachable: {type(error).__name__}") from None
-        if response.status_code == 429:
-            raise CrmRateLimited("demo CRM is rate limiting", _retry_after(response.headers.get("retry-after")))
-        if 400 <= response.status_code < 500:
-            raise CrmRejected(f"demo CRM refused: {response.status_code} {response.text[:200]}")
-        if response.status_code >= 300:
-            raise CrmError(f"demo CRM answered {response.status_code}")
-        return response
+    async def ready(self) -> None:
+        await self._crm.request("GET", "/api/contacts", params={"phone": "+10000000000"})
 
     def _contact(self, record: DemoCrmRecord) -> CrmContact:
         return CrmContact(
@@ -103,12 +88,4 @@ class DemoCrmAdapter:
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
-
-
-def _retry_after(value: str | None) -> float:
-    """Retry-After in seconds (an HTTP date is not used by the demo CRM); 1 s when absent or odd."""
-    try:
-        return max(0.0, float(value)) if value is not None else 1.0
-    except ValueError:
-        return 1.0
+        await self._crm.aclose()

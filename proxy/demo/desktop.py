@@ -6,7 +6,7 @@ Its controls for the demo CRM (slow, failing) go through here to the CRM's admin
 """
 
 import html
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from string import Template
 
@@ -27,7 +27,7 @@ ADMIN_TIMEOUT_S = 5.0
 
 class DesktopSimulator:
     def __init__(
-        self, settings: Settings, registration: PanelRegistration, clear_lookup_cache: Callable[[], None]
+        self, settings: Settings, registration: PanelRegistration, clear_lookup_cache: Callable[[], Awaitable[None]]
     ) -> None:
         self._clear_lookup_cache = clear_lookup_cache
         self._crm_url = settings.crm_url
@@ -93,7 +93,7 @@ class DesktopSimulator:
             return await self._relay("GET", "/admin/behaviour")
         response = await self._relay("PUT", "/admin/behaviour", await request.body())
         if response.status_code == 200:
-            self._clear_lookup_cache()
+            await self._clear_lookup_cache()
         return response
 
     async def _relay(self, method: str, path: str, body: bytes | None = None) -> Response:

@@ -54,6 +54,10 @@ class FakeCrm:
         self.writes.append((kind, external_id))
         return f"{kind}-{len(self.writes)}"
 
+    async def ready(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
     async def aclose(self) -> None:
         self.closed = True
 

@@ -9,7 +9,8 @@ from starlette.testclient import TestClient
 from panel.models import CrmContact
 from proxy.auth import SESSION_COOKIE, AgentSessions
 from proxy.crm.cached import CachedCrm
-from proxy.drafts import DraftStore
+from proxy.crm.lookup_cache import MemoryLookupCache
+from proxy.drafts import DraftRoutes, MemoryDrafts
 
 from .conftest import SECRET, FakeCrm
 
@@ -24,7 +25,7 @@ class Clock:
 
 async def test_hits_and_misses_are_cached_for_their_own_time() -> None:
     inner, clock = FakeCrm(), Clock()
-    crm = CachedCrm(inner, hit_ttl_s=300, miss_ttl_s=60, max_entries=100, clock=clock)
+    crm = CachedCrm(inner, MemoryLookupCache(hit_ttl_s=300, miss_ttl_s=60, max_entries=100, clock=clock))
     for _ in range(3):
         assert (await crm.find_contacts_by_phone("+14155550123"))[0].id == "c-1"
         assert await crm.find_contacts_by_phone("+15555550000") == ()
@@ -40,7 +41,7 @@ async def test_hits_and_misses_are_cached_for_their_own_time() -> None:
 
 async def test_the_cache_is_bounded_and_failures_are_not_cached() -> None:
     inner = FakeCrm()
-    crm = CachedCrm(inner, hit_ttl_s=300, miss_ttl_s=60, max_entries=2)
+    crm = CachedCrm(inner, MemoryLookupCache(hit_ttl_s=300, miss_ttl_s=60, max_entries=2))
     for number in ("+1", "+2", "+3", "+1"):
         await crm.find_contacts_by_phone(number)
     assert inner.asked == ["+1", "+2", "+3", "+1"]  # +1 was evicted to stay within 2 entries
@@ -132,11 +133,11 @@ def test_an_agent_lists_only_their_own_drafts(client: TestClient) -> None:
 
 def test_expired_drafts_are_not_listed() -> None:
     clock = Clock()
-    store = DraftStore(max_drafts=10, ttl_s=60, clock=clock)
-    store._drafts[("agent-7", "1")] = "old"
+    storage = MemoryDrafts(max_drafts=10, ttl_s=60, clock=clock)
+    asyncio.run(storage.put("agent-7", "1", "old"))
     clock.now = 30
-    store._drafts[("agent-7", "2")] = "new"
+    asyncio.run(storage.put("agent-7", "2", "new"))
     clock.now = 70  # the first has expired, the second has not
     request = SimpleNamespace(state=SimpleNamespace(agent=SimpleNamespace(agent_id="agent-7")))
-    response = asyncio.run(store.list_drafts(request))  # type: ignore[arg-type]
+    response = asyncio.run(DraftRoutes(storage).list_drafts(request))  # type: ignore[arg-type]
     assert response.body == b'{"drafts":{"2":"new"}}'

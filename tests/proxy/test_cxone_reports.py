@@ -83,7 +83,7 @@ def reports_app(client: CxoneClient | None, store: IdempotencyStore) -> TestClie
 def store(tmp_path: Path) -> Iterator[IdempotencyStore]:
     opened = IdempotencyStore(tmp_path / "idempotency.sqlite3")
     yield opened
-    opened.close()
+    asyncio.run(opened.close())
 
 
 def post(app: TestClient, kind: str, body: object, key: str = "712345:crm_context:c-1:0001") -> httpx.Response:

@@ -7,10 +7,16 @@ import httpx
 import pytest
 
 from proxy.crm.base import CrmError, CrmTimeout
+from proxy.crm.credentials import StaticToken
 from proxy.crm.demo import DemoCrmAdapter
+from proxy.crm.transport import CrmTransport
 from proxy.demo.crm_service import create_crm_app, seed_database
 
 TOKEN = "t" * 24
+
+
+def demo_adapter(client: httpx.AsyncClient, token: str = TOKEN) -> DemoCrmAdapter:
+    return DemoCrmAdapter(CrmTransport("demo", client, StaticToken(token)))
 
 
 @pytest.fixture
@@ -22,10 +28,7 @@ async def crm_app(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 async def adapter(crm_app) -> AsyncIterator[DemoCrmAdapter]:  # type: ignore[no-untyped-def]
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=crm_app), base_url="http://crm", headers={"Authorization": f"Bearer {TOKEN}"}
-    )
-    adapter = DemoCrmAdapter(client)
+    adapter = demo_adapter(httpx.AsyncClient(transport=httpx.ASGITransport(app=crm_app), base_url="http://crm"))
     yield adapter
     await adapter.aclose()
 
@@ -50,7 +53,7 @@ async def test_shared_and_international_numbers(adapter: DemoCrmAdapter) -> None
 async def test_wrong_token_is_refused(crm_app) -> None:  # type: ignore[no-untyped-def]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=crm_app), base_url="http://crm") as client:
         assert (await client.get("/api/contacts")).status_code == 403
-        adapter = DemoCrmAdapter(client)
+        adapter = demo_adapter(client, token="")
         with pytest.raises(CrmError, match="403"):
             await adapter.find_contacts_by_phone("+14155550123")
 
@@ -75,8 +78,8 @@ async def test_told_to_be_slow_it_times_out(crm_app) -> None:  # type: ignore[no
     # ASGITransport ignores client timeouts, so bound the call from outside as the real client would.
     import asyncio
 
-    async with httpx.AsyncClient(transport=transport, base_url="http://crm", headers=headers) as client:
-        adapter = DemoCrmAdapter(client)
+    async with httpx.AsyncClient(transport=transport, base_url="http://crm") as client:
+        adapter = demo_adapter(client)
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(adapter.find_contacts_by_phone("+14155550123"), 0.2)
 
@@ -85,18 +88,18 @@ async def test_transport_timeouts_become_crm_timeouts() -> None:
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)
 
-    adapter = DemoCrmAdapter(httpx.AsyncClient(transport=httpx.MockTransport(slow), base_url="http://crm"))
+    adapter = demo_adapter(httpx.AsyncClient(transport=httpx.MockTransport(slow), base_url="http://crm"))
     with pytest.raises(CrmTimeout):
         await adapter.find_contacts_by_phone("+14155550123")
 
 
 async def test_unreadable_answers_are_errors() -> None:
-    adapter = DemoCrmAdapter(
+    adapter = demo_adapter(
         httpx.AsyncClient(
             transport=httpx.MockTransport(lambda request: httpx.Response(200, text="<html>")), base_url="http://crm"
         )
     )
-    with pytest.raises(CrmError, match="unreadable"):
+    with pytest.raises(CrmError, match="not JSON"):
         await adapter.find_contacts_by_phone("+14155550123")
 
 
