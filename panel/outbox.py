@@ -96,7 +96,7 @@ def after_failure(
     if entry.attempts >= MAX_ATTEMPTS:
         gave_up = f"{reason}; will retry after {entry.attempts} tries"
         return replace(entry, status=EntryStatus.FAILED, reason=gave_up, next_round=True), None
-    delay = retry_after_ms(retry_after, now_epoch_s) if status == 429 else None
+    delay = retry_after_ms(retry_after, now_epoch_s) if status in (429, 503) else None  # 503: the proxy throttles
     if delay is None:
         delay = backoff_ms(entry.attempts, jitter)
     return replace(entry, status=EntryStatus.WAITING, reason=reason), min(delay, MAX_DELAY_MS * 4)

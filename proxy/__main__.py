@@ -1,6 +1,7 @@
 """``python -m proxy [--demo] [--settings FILE] [--port N]``: validate the settings, then serve."""
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from .settings import Settings
 def load_settings(settings_file: Path | None, overrides: dict[str, Any]) -> Settings:
     """Settings from the environment and an optional file; exit with one line per bad setting."""
     try:
-        return Settings(_env_file=settings_file, **overrides)  # type: ignore[call-arg]  # pydantic-settings init kwarg
+        secrets_dir = os.environ.get("PANEL_SECRETS_DIR") or None  # one file per secret, named like the setting
+        return Settings(_env_file=settings_file, _secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]
     except ValidationError as error:
         lines = []
         for problem in error.errors(include_url=False):

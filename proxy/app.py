@@ -53,8 +53,11 @@ def create_cxone_client(settings: Settings) -> CxoneClient | None:
     return CxoneClient(http, settings.cxone_api_base, TokenCache(minter), settings.cxone_indicator_name)
 
 
-def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
-    """Assemble the proxy; ``crm`` replaces the configured adapter (tests pass a fake)."""
+def create_app(
+    settings: Settings, crm: CrmAdapter | None = None, upstream_transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
+    """Assemble the proxy; ``crm`` replaces the configured adapter and ``upstream_transport`` the relay's
+    network (tests pass fakes)."""
     metrics = ProxyMetrics()
     redis: Redis | None = Redis.from_url(settings.redis_url, decode_responses=True) if settings.redis_url else None
     lookup_cache: LookupCache
@@ -121,7 +124,9 @@ def create_app(settings: Settings, crm: CrmAdapter | None = None) -> Starlette:
     ]
     relay = None
     if settings.relay_upstreams:
-        relay = UpstreamRelay(settings.relay_upstreams, desktop_origins, tls_context(settings), settings.crm_timeout_s)
+        relay = UpstreamRelay(
+            settings.relay_upstreams, desktop_origins, tls_context(settings), settings.crm_timeout_s, upstream_transport
+        )
         routes.append(Mount("/relay", routes=relay.routes(), middleware=require_agent))
     if settings.demo:
         from .demo.baseline import BaselinePage  # demo-only code is not loaded in production

@@ -42,11 +42,16 @@ def reframe_policy(policy: str, frame_ancestors: Iterable[str]) -> str:
 
 class UpstreamRelay:
     def __init__(
-        self, upstreams: dict[str, str], frame_ancestors: list[str], tls: ssl.SSLContext, timeout_s: float
+        self,
+        upstreams: dict[str, str],
+        frame_ancestors: list[str],
+        tls: ssl.SSLContext,
+        timeout_s: float,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._upstreams = upstreams
         self._frame_ancestors = frame_ancestors
-        self._http = httpx.AsyncClient(verify=tls, timeout=timeout_s, follow_redirects=False)
+        self._http = httpx.AsyncClient(verify=tls, timeout=timeout_s, follow_redirects=False, transport=transport)
 
     def routes(self) -> list[Route]:
         methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="", description="shared state for several replicas; empty: in-process")
     relay_upstreams: dict[str, str] = Field(default_factory=dict, description='{"name": "https://crm.example.com"}')
     log_pii: bool = Field(default=False, description="debug only: phone numbers and names appear in logs")
-    lookup_cache_hit_ttl_s: float = Field(default=300, ge=0, le=86_400)
+    lookup_cache_hit_ttl_s: float = Field(default=900, ge=0, le=86_400)  # a call with holds and a transfer
     lookup_cache_miss_ttl_s: float = Field(default=60, ge=0, le=86_400)
     lookup_cache_entries: int = Field(default=10_000, ge=1, le=1_000_000)
     draft_ttl_s: float = Field(default=12 * 3600, gt=0, le=7 * 86_400)

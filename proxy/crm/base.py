@@ -60,3 +60,14 @@ class CrmAdapter(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def created_contact(contact: NewContact, record_id: str, crm: str) -> CrmContact:
+    """The contact a CRM just created, as the panel shows it (for CRMs whose answer is only the new id)."""
+    return CrmContact(
+        id=record_id,
+        name=f"{contact.first_name} {contact.last_name}",
+        phone=contact.phone,
+        email=contact.email,
+        crm=crm,
+    )

@@ -15,7 +15,7 @@ from panel.action_models import CallLog, ContactUpdate, FollowUpTask
 from panel.models import CrmContact, NewContact
 
 from ..phone import same_number
-from .base import CrmError
+from .base import CrmError, created_contact
 from .mapping import FieldMap
 from .transport import CrmTransport, record_id
 
@@ -65,13 +65,7 @@ class BottleCrmAdapter:
             **({"email": contact.email} if contact.email else {}),
         }
         body = await self._crm.request_json("POST", "/api/contacts/", json=payload)
-        return CrmContact(
-            id=record_id(body, self.name),
-            name=f"{contact.first_name} {contact.last_name}",
-            phone=contact.phone,
-            email=contact.email,
-            crm=self.name,
-        )
+        return created_contact(contact, record_id(body, self.name), self.name)
 
     async def log_call(self, call_log: CallLog) -> str:
         marker = call_marker(call_log.interaction_id)

@@ -1,8 +1,10 @@
 """HubSpot CRM v3: contacts searched by phone and mobile phone, calls and tasks associated to the contact.
 
 - Private-app token as a bearer token (static: a 401 means the configuration needs a new one).
-- Lookup: ``POST /crm/v3/objects/contacts/search``, two ORed filter groups (``phone``, ``mobilephone``
-  EQ the E.164 number); results are checked again after normalising what HubSpot stored.
+- Lookup: ``POST /crm/v3/objects/contacts/search``, ORed filter groups: ``phone`` and ``mobilephone``
+  EQ the E.164 number, and HubSpot's calculated ``hs_searchable_calculated_phone_number`` /
+  ``..._mobile_number`` (digits without the country code) EQ the national digits, so a number typed
+  as "(415) 555-0123" is found too. Results are checked again after normalising what HubSpot stored.
 - Call log: ``POST /crm/v3/objects/calls`` associated to the contact (type 194). The title carries the
   ContactID, and a second log of the same call finds it by title and updates it.
 - 429: ``Retry-After`` when present, otherwise the ``X-HubSpot-RateLimit-Interval-Milliseconds`` window.
@@ -17,7 +19,7 @@ import httpx
 from panel.action_models import CallLog, ContactUpdate, FollowUpTask
 from panel.models import CrmContact, NewContact
 
-from ..phone import same_number
+from ..phone import national_digits, same_number
 from .base import CrmError
 from .mapping import FieldMap
 from .transport import DEFAULT_RETRY_AFTER_S, CrmTransport, record_id, retry_after_header
@@ -54,8 +56,13 @@ class HubSpotAdapter:
     async def find_contacts_by_phone(self, e164: str) -> tuple[CrmContact, ...]:
         search = {
             "filterGroups": [
-                {"filters": [{"propertyName": "phone", "operator": "EQ", "value": e164}]},
-                {"filters": [{"propertyName": "mobilephone", "operator": "EQ", "value": e164}]},
+                {"filters": [{"propertyName": name, "operator": "EQ", "value": value}]}
+                for name, value in (
+                    ("phone", e164),
+                    ("mobilephone", e164),
+                    ("hs_searchable_calculated_phone_number", national_digits(e164)),
+                    ("hs_searchable_calculated_mobile_number", national_digits(e164)),
+                )
             ],
             "properties": CONTACT_PROPERTIES,
             "limit": SEARCH_LIMIT,

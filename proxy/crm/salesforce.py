@@ -22,7 +22,7 @@ from panel.models import CrmContact, Direction, NewContact
 
 from ..metrics import ProxyMetrics
 from ..phone import national_digits, same_number
-from .base import CrmError
+from .base import CrmError, created_contact
 from .mapping import FieldMap
 from .transport import CrmTransport, rate_limited_429, record_id
 
@@ -110,13 +110,7 @@ class SalesforceAdapter:
         if contact.email:
             fields["Email"] = contact.email
         body = await self._crm.request_json("POST", f"{self._api}/sobjects/Contact/", json=fields)
-        return CrmContact(
-            id=record_id(body, self.name),
-            name=f"{contact.first_name} {contact.last_name}",
-            phone=contact.phone,
-            email=contact.email,
-            crm=self.name,
-        )
+        return created_contact(contact, record_id(body, self.name), self.name)
 
     async def log_call(self, call_log: CallLog) -> str:
         task = {

@@ -62,14 +62,19 @@ class FakeCrm:
         self.closed = True
 
 
-@pytest.fixture
-def runtime_dir(tmp_path: Path) -> Path:
-    runtime = tmp_path / "runtime"
+def runtime_stub(workdir: Path) -> Path:
+    """A stand-in for the built Pyodide runtime: what the proxy checks for at start, nothing more."""
+    runtime = workdir / "runtime"
     (runtime / "pyscript").mkdir(parents=True)
     (runtime / "DIGEST").write_text("abc123\n")
     (runtime / "pyodide.asm.wasm").write_bytes(b"\0asm")
     (runtime / "pyscript" / "core.js").write_text("export {};")
     return runtime
+
+
+@pytest.fixture
+def runtime_dir(tmp_path: Path) -> Path:
+    return runtime_stub(tmp_path)
 
 
 @pytest.fixture

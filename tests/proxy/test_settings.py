@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,52 @@ def test_start_up_error_names_the_environment_variable(monkeypatch: pytest.Monke
 def test_secret_is_never_shown() -> None:
     settings = Settings(**COMPLETE)
     assert "x" * 32 not in repr(settings) and "x" * 32 not in str(settings.model_dump())
+
+
+def test_the_example_settings_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proxy.__main__ import load_settings
+    from proxy.settings import REPO_ROOT
+
+    for name in list(os.environ):
+        if name.startswith("PANEL_"):
+            monkeypatch.delenv(name)
+    settings = load_settings(REPO_ROOT / "proxy" / "settings.example.env", {})
+    assert settings.crm_adapter == "hubspot" and settings.lookup_cache_hit_ttl_s == 900
+    assert settings.crm_token is not None and "pat-na1" not in repr(settings)  # secrets never print
+
+
+def test_secrets_can_come_from_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from proxy.__main__ import load_settings
+    from proxy.settings import REPO_ROOT
+
+    (tmp_path / "panel_crm_token").write_text("pat-from-a-file")
+    monkeypatch.setenv("PANEL_SECRETS_DIR", str(tmp_path))
+    for name in ("PANEL_CRM_TOKEN",):
+        monkeypatch.delenv(name, raising=False)
+    example = (REPO_ROOT / "proxy" / "settings.example.env").read_text()
+    settings_file = tmp_path / "settings.env"
+    settings_file.write_text("\n".join(line for line in example.splitlines() if not line.startswith("PANEL_CRM_TOKEN")))
+    settings = load_settings(settings_file, {})
+    assert settings.crm_token is not None and settings.crm_token.get_secret_value() == "pat-from-a-file"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"crm_adapter": "salesforce"}, "PANEL_SALESFORCE_CLIENT_ID"),
+        ({"crm_adapter": "hubspot"}, "PANEL_CRM_TOKEN"),
+        ({"crm_rate_limit": "lots"}, "100/10 seconds"),
+        ({"redis_url": "http://redis"}, "redis://"),
+        ({"relay_upstreams": {"Bad Name": "https://x.example.com"}}, "relay name"),
+        ({"relay_upstreams": {"cases": "http://x.example.com"}}, "https://"),
+    ],
+)
+def test_bad_crm_settings_are_refused_with_the_setting_named(overrides: dict[str, object], message: str) -> None:
+    base = {
+        "demo": False,
+        "session_secret": "s" * 40,
+        "crm_url": "https://crm.example.com",
+        "public_url": "https://p.example.com",
+    }
+    with pytest.raises(ValidationError, match=message):
+        Settings(**{**base, **overrides})  # type: ignore[arg-type]

@@ -38,6 +38,8 @@ def test_429_waits_for_retry_after_and_5xx_backs_off() -> None:
     assert waiting.status is EntryStatus.WAITING and delay == 2000
     _, delay = after_failure(entry(3), 503, "busy", "", NOW, jitter=0.0)
     assert delay == backoff_ms(3, 0.0) == 1000
+    _, delay = after_failure(entry(3), 503, "the proxy is throttling", "7", NOW, jitter=0.0)
+    assert delay == 7000  # the proxy's own 503 says when its CRM budget frees up
     _, delay = after_failure(entry(2), None, "network error", "", NOW, jitter=0.99)
     assert backoff_ms(2, 0.0) <= delay <= backoff_ms(2, 0.99)  # type: ignore[operator]
 
