@@ -41,9 +41,13 @@ def lookup_key(interaction: Interaction) -> str | None:
     return key if any(char.isdigit() for char in key) else None
 
 
-def lookup_url(key: str) -> str:
-    """The proxy URL for a key; the key is fully percent-encoded so a leading ``+`` survives."""
-    return f"{LOOKUP_PATH}?key={quote(key, safe='')}"
+def lookup_url(key: str, contact_id: str = "") -> str:
+    """The proxy URL for a key; the key is fully percent-encoded so a leading ``+`` survives.
+
+    The ContactID rides along so the proxy's logs can name the interaction (never the number).
+    """
+    contact = f"contact_id={quote(contact_id, safe='')}&" if contact_id else ""
+    return f"{LOOKUP_PATH}?{contact}key={quote(key, safe='')}"
 
 
 def outcome_from_reply(reply: HttpReply) -> LookupOutcome:

@@ -588,7 +588,9 @@ def _apply_interaction(
             lookup = Lookup(LookupStatus.NO_MATCH, reason="no customer number")
         else:
             lookup = Lookup(LookupStatus.PENDING, next_request_id)
-            effects.append(StartLookup(interaction.id, next_request_id, lookup_url(key), config.lookup_deadline_s))
+            effects.append(
+                StartLookup(interaction.id, next_request_id, lookup_url(key, interaction.id), config.lookup_deadline_s)
+            )
             next_request_id += 1
     focus_id = state.focus_id
     if current is None or current.interaction.state != interaction.state:

@@ -20,6 +20,7 @@ from .crm.base import CrmAdapter, CrmError, CrmRateLimited, CrmRejected, CrmThro
 from .crm_routes import throttled
 from .idempotency import IdempotencyRecords
 from .idempotent_requests import admit, try_again_later
+from .logs import bind_contact_id
 from .metrics import ProxyMetrics
 
 log = logging.getLogger("proxy.actions")
@@ -44,6 +45,7 @@ class ActionRoutes:
             if self._metrics is not None and "idempotent-replayed" in admitted.headers:
                 self._metrics.replays.labels("crm_action").inc()
             return admitted
+        bind_contact_id(_contact_id(admitted.body))
         return await self._carry_out(action_type, admitted.body, admitted.key)
 
     async def _carry_out(self, action_type: str, action: BaseModel, key: str) -> Response:

@@ -2,6 +2,7 @@
 
 import logging
 import math
+import re
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -11,6 +12,8 @@ from starlette.routing import Route
 from panel.models import ContactLookup, NewContact
 
 from .crm.base import CrmAdapter, CrmError, CrmThrottled, CrmTimeout
+from .drafts import CONTACT_ID_PATTERN
+from .logs import bind_contact_id
 from .metrics import ProxyMetrics
 from .phone import InvalidPhoneNumber, to_e164
 
@@ -36,6 +39,10 @@ class CrmRoutes:
 
     async def contact(self, request: Request) -> JSONResponse:
         """Look up the contacts for a caller number, normalised to E.164 first."""
+        contact_id = request.query_params.get("contact_id", "")
+        if contact_id and re.fullmatch(CONTACT_ID_PATTERN, contact_id) is None:
+            return JSONResponse({"error": "contact_id must be 1-64 letters, digits, '-' or '_'"}, status_code=422)
+        bind_contact_id(contact_id)
         try:
             key = to_e164(request.query_params.get("key", ""), self._region)
         except InvalidPhoneNumber as error:

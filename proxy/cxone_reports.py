@@ -20,6 +20,7 @@ from panel.report_models import REPORT_KINDS, CrmActionReport, CrmContextReport
 from .cxone import CxoneClient, CxoneError, CxoneRateLimited, CxoneRejected
 from .idempotency import IdempotencyRecords
 from .idempotent_requests import admit, try_again_later
+from .logs import bind_contact_id
 
 log = logging.getLogger("proxy.cxone")
 
@@ -68,6 +69,7 @@ class CxoneReportRoutes:
             return admitted
         report, key = admitted.body, admitted.key
         assert isinstance(report, CrmActionReport | CrmContextReport)
+        bind_contact_id(report.interaction_id)
         if self._cxone is None:
             return await self._answer(
                 key, {"reported": False, "kind": kind, "reason": "CXone reporting is not configured"}

@@ -9,8 +9,17 @@ strings and error details from a CRM.
 import json
 import logging
 import re
+from contextvars import ContextVar
 
 from asgi_correlation_id import correlation_id
+
+current_contact_id: ContextVar[str] = ContextVar("current_contact_id", default="")
+
+
+def bind_contact_id(contact_id: str) -> None:
+    """Every log line of this request from now on names this CXone ContactID."""
+    current_contact_id.set(contact_id)
+
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 REDACTED = "[redacted]"
@@ -27,10 +36,13 @@ def redact(text: str) -> str:
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds the request's id (``X-Request-ID``, made up when the client sent none) to every record."""
+    """Adds the request's id (``X-Request-ID``, made up when the client sent none) to every record, and the
+    ContactID the request is about when a route bound one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = correlation_id.get() or "-"
+        if not getattr(record, "contact_id", "") and current_contact_id.get():
+            record.contact_id = current_contact_id.get()
         return True
 
 

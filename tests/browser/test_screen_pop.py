@@ -26,7 +26,9 @@ def test_known_number_goes_loading_then_loaded_with_the_contact(ready_desktop: D
     ready_desktop.wait_panel("loaded", contact_id)
     assert ready_desktop.attribute("data-crm-id") == "c-1001"
     assert ready_desktop.panel.locator('[data-contact="name"]').text_content() == "Ada Lovelace"
-    assert ready_desktop.lookups() == [f"{ready_desktop.server.panel_origin}/crm/contact?key=%2B14155550123"]
+    assert ready_desktop.lookups() == [
+        f"{ready_desktop.server.panel_origin}/crm/contact?contact_id={contact_id}&key=%2B14155550123"
+    ]
 
 
 def test_national_format_number_is_normalised_by_the_proxy(ready_desktop: Desktop) -> None:

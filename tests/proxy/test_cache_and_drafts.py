@@ -141,3 +141,44 @@ def test_expired_drafts_are_not_listed() -> None:
     request = SimpleNamespace(state=SimpleNamespace(agent=SimpleNamespace(agent_id="agent-7")))
     response = asyncio.run(DraftRoutes(storage).list_drafts(request))  # type: ignore[arg-type]
     assert response.body == b'{"drafts":{"2":"new"}}'
+
+
+async def test_concurrent_lookups_of_one_number_share_one_crm_call() -> None:
+    release = asyncio.Event()
+
+    class SlowCrm(FakeCrm):
+        async def find_contacts_by_phone(self, e164: str) -> tuple[CrmContact, ...]:
+            self.asked.append(e164)
+            await release.wait()
+            return self.contacts.get(e164, ())
+
+    inner = SlowCrm()
+    crm = CachedCrm(inner, MemoryLookupCache(hit_ttl_s=300, miss_ttl_s=60, max_entries=100))
+    lookups = [asyncio.create_task(crm.find_contacts_by_phone("+14155550123")) for _ in range(20)]
+    while len(inner.asked) < 1:  # the first lookup reaches the CRM; the others join it
+        await asyncio.sleep(0)
+    release.set()
+    answers = await asyncio.wait_for(asyncio.gather(*lookups), 5)
+    assert inner.asked == ["+14155550123"] and {answer[0].id for answer in answers} == {"c-1"}
+
+
+async def test_a_failed_shared_lookup_fails_every_waiter_and_is_not_cached() -> None:
+    release = asyncio.Event()
+
+    class FailingCrm(FakeCrm):
+        async def find_contacts_by_phone(self, e164: str) -> tuple[CrmContact, ...]:
+            self.asked.append(e164)
+            await release.wait()
+            raise ConnectionError("down")
+
+    inner = FailingCrm()
+    crm = CachedCrm(inner, MemoryLookupCache(hit_ttl_s=300, miss_ttl_s=60, max_entries=100))
+    lookups = [asyncio.create_task(crm.find_contacts_by_phone("+14155550123")) for _ in range(5)]
+    while not inner.asked:
+        await asyncio.sleep(0)
+    release.set()
+    outcomes = await asyncio.wait_for(asyncio.gather(*lookups, return_exceptions=True), 5)
+    assert all(isinstance(outcome, ConnectionError) for outcome in outcomes) and len(inner.asked) == 1
+    with pytest.raises(ConnectionError):
+        await crm.find_contacts_by_phone("+14155550123")  # asked again: failures are not cached
+    assert len(inner.asked) == 2

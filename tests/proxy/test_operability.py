@@ -7,6 +7,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from proxy.auth import SESSION_COOKIE, AgentSessions
+from proxy.crm.base import CrmError
 from proxy.logs import JsonFormatter, RedactPhoneNumbers, RequestIdFilter, redact
 
 from .conftest import SECRET, FakeCrm
@@ -94,3 +95,25 @@ def test_log_lines_are_json_with_request_id_and_contact_id_and_no_numbers() -> N
 
 def test_dates_and_contact_ids_survive_redaction() -> None:
     assert redact("call 712345 on 2026-12-04 at 10:00:00") == "call 712345 on 2026-12-04 at 10:00:00"
+
+
+def test_a_lookup_logs_its_contact_id_and_never_the_number(
+    client: TestClient, crm: FakeCrm, caplog: pytest.LogCaptureFixture
+) -> None:
+    signed_in(client)
+    crm.failure = CrmError("down")
+    caplog.handler.addFilter(RequestIdFilter())  # as configure_logging sets up the real handler
+    caplog.handler.addFilter(RedactPhoneNumbers())
+    with caplog.at_level(logging.WARNING, logger="proxy.crm"):
+        answer = client.get("/crm/contact", params={"contact_id": "712345", "key": "+14155550123"})
+    assert answer.status_code == 502
+    (record,) = [record for record in caplog.records if record.name == "proxy.crm"]
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["contact_id"] == "712345" and entry["request_id"] == answer.headers["x-request-id"]
+    assert "4155550123" not in json.dumps(entry)
+
+
+def test_a_malformed_contact_id_is_refused(client: TestClient, crm: FakeCrm) -> None:
+    signed_in(client)
+    answer = client.get("/crm/contact", params={"contact_id": "71 23|45", "key": "+14155550123"})
+    assert answer.status_code == 422 and crm.asked == []

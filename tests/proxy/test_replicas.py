@@ -145,6 +145,20 @@ def test_a_lookup_cached_by_one_replica_is_served_by_the_other(replicas: Replica
     assert replicas.crm_stats()["contact_searches"] == before + 1
 
 
+def test_a_contact_update_through_one_replica_evicts_the_answer_the_other_cached(replicas: Replicas) -> None:
+    update = {"interaction_id": "910003", "crm_id": "c-1003", "fields": {"company": "Bletchley Park Trust"}}
+    with replicas.client(0) as first, replicas.client(1) as second:
+        assert first.get("/crm/contact", params={"key": "+442079460018"}).status_code == 200
+        searches = replicas.crm_stats()["contact_searches"]
+        changed = second.post(
+            "/crm/actions/contact_update", json=update, headers={"Idempotency-Key": "910003:contact_update:c-1003:r1"}
+        )
+        assert changed.status_code == 201
+        again = first.get("/crm/contact", params={"key": "+442079460018"}).json()
+    assert again["matches"][0]["company"] == "Bletchley Park Trust"
+    assert replicas.crm_stats()["contact_searches"] == searches + 1  # asked the CRM again, not the stale cache
+
+
 def test_an_action_sent_to_one_and_retried_at_the_other_lands_once(replicas: Replicas) -> None:
     key = "910001:call_log:c-1001:replicas01"
     with replicas.client(0) as first, replicas.client(1) as second:

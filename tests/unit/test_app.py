@@ -1,6 +1,7 @@
 """PanelApp against fake ports: the shell logic without a browser."""
 
 import asyncio
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -32,11 +33,14 @@ class FakePorts:
         self.action_replies: list[HttpReply] = []  # scripted answers to /crm/actions, then 201s
         self.action_posts: list[tuple[str, str]] = []  # (url, Idempotency-Key)
         self.slept: list[float] = []
+        self.lookup_contacts: list[str] = []  # the ContactIDs lookups named
         self.drafts: dict[str, str] = {}  # what the proxy holds, by URL
         self.answers: dict[str, HttpReply] = {}  # lookups answered at once; others wait in `pending`
         self.clock = 0.0
 
     async def fetch_json(self, url: str, deadline_s: float) -> HttpReply:
+        self.lookup_contacts.extend(re.findall(r"contact_id=([^&]+)", url))
+        url = re.sub(r"contact_id=[^&]+&", "", url)  # answers are keyed by number; the ContactID is for logs
         if url == "/crm/drafts":
             return HttpReply(200, {"drafts": self.drafts})
         if url in self.answers:
@@ -117,6 +121,7 @@ async def test_a_slow_lookup_does_not_delay_the_next_event() -> None:
     assert ports.renders[-1].interaction_id == "2"  # handled while call 1's lookup is still open
     await asyncio.sleep(0)
     assert set(ports.pending) == {"/crm/contact?key=%2B14155550123", "/crm/contact?key=%2B14155550199"}
+    assert sorted(ports.lookup_contacts) == ["1", "2"]  # each lookup names its interaction for the proxy's logs
     ports.pending["/crm/contact?key=%2B14155550123"].set_result(HttpReply(200, ADA))
     ports.pending["/crm/contact?key=%2B14155550199"].set_result(HttpReply(200, {"key": "x", "matches": []}))
     await ports.settle()

@@ -27,6 +27,7 @@ def test_no_digits_means_nothing_to_look_up(ani: str) -> None:
 def test_url_keeps_the_plus_sign() -> None:
     assert lookup_url("+14155550123") == "/crm/contact?key=%2B14155550123"
     assert lookup_url("(415) 555 0123&x=1") == "/crm/contact?key=%28415%29%20555%200123%26x%3D1"
+    assert lookup_url("+14155550123", "712345") == "/crm/contact?contact_id=712345&key=%2B14155550123"
 
 
 def test_reply_interpretation() -> None:

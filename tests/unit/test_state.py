@@ -39,7 +39,7 @@ def test_ringing_starts_one_lookup_and_shows_loading() -> None:
     transition = receive(ready(), call_event("1"))
     (lookup,) = lookups(transition)
     assert lookup.interaction_id == "1"
-    assert lookup.url == "/crm/contact?key=%2B14155550123"
+    assert lookup.url == "/crm/contact?contact_id=1&key=%2B14155550123"
     assert lookup.deadline_s == 3.0
     view = build_view(transition.state)
     assert (view.state, view.interaction_id) == ("loading", "1")
