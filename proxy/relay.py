@@ -2,7 +2,7 @@
 
 ``/relay/<name>/<path>`` forwards to the configured upstream ``<name>``. The request's method, query,
 body and headers go through unchanged, authentication (``Authorization``, ``Cookie``) included,
-minus hop-by-hop headers and ``Host``. The answer comes back byte for byte with its own headers,
+minus hop-by-hop headers, ``Host`` and the proxy's own session cookie. The answer comes back byte for byte with its own headers,
 except that ``X-Frame-Options`` is dropped and the CSP's ``frame-ancestors`` becomes the panel's
 own list of desktop origins. Only signed-in agents reach it.
 """
@@ -15,6 +15,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from .auth import SESSION_COOKIE
 
 HOP_BY_HOP = frozenset(
     {
@@ -31,6 +33,12 @@ HOP_BY_HOP = frozenset(
     }
 )
 FRAMING_HEADERS = frozenset({"x-frame-options", "content-security-policy"})
+
+
+def without_own_cookie(header: bytes) -> bytes:
+    """The Cookie header minus the proxy's own session: the agent's panel session is not the upstream's business."""
+    kept = [part for part in header.split(b";") if part.strip().split(b"=", 1)[0] != SESSION_COOKIE.encode()]
+    return b";".join(kept).strip()
 
 
 def reframe_policy(policy: str, frame_ancestors: Iterable[str]) -> str:
@@ -62,7 +70,11 @@ class UpstreamRelay:
         if base is None:
             return JSONResponse({"error": f"no relay called that; configured: {sorted(self._upstreams)}"}, 404)
         url = httpx.URL(f"{base}/{request.path_params['path']}", query=request.url.query.encode())
-        headers = [(name, value) for name, value in request.headers.raw if name.decode().lower() not in HOP_BY_HOP]
+        headers = [
+            (name, without_own_cookie(value) if name.lower() == b"cookie" else value)
+            for name, value in request.headers.raw
+            if name.decode().lower() not in HOP_BY_HOP
+        ]
         upstream_request = self._http.build_request(request.method, url, headers=headers, content=request.stream())
         try:
             upstream = await self._http.send(upstream_request, stream=True)

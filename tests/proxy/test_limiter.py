@@ -36,12 +36,17 @@ async def test_a_request_that_would_wait_too_long_is_refused_at_once() -> None:
         await limiter.acquire()
 
 
-async def test_a_429_spends_the_window_and_holds_requests_back() -> None:
+async def test_a_429_holds_every_replica_back_for_its_retry_after() -> None:
     storage = MemoryStorage()
     here = CrmLimiter("hubspot", "100/10 seconds", storage, max_waiting=10, max_wait_s=0.2)
     other_replica = CrmLimiter("hubspot", "100/10 seconds", storage, max_waiting=10, max_wait_s=0.2)
     await here.acquire()
     await here.rate_limited(5.0)
     for limiter in (here, other_replica):
-        with pytest.raises(CrmThrottled):
+        with pytest.raises(CrmThrottled) as refused:
             await limiter.acquire()
+        assert 4 <= refused.value.retry_after_s <= 5
+    patient = CrmLimiter("hubspot", "100/10 seconds", storage, max_waiting=10, max_wait_s=3)
+    await here.rate_limited(0)  # "Retry-After: 0" holds nobody back, nor shortens a hold
+    await storage.clear("panel-crm-hold/hubspot")  # the hold runs out
+    await asyncio.wait_for(patient.acquire(), 1)
