@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .tokens import IssuedToken, TokenCache
+from .tokens import IssuedToken, TokenCache, TokenEndpointError, request_token
 
 CUSTOM_DATA_PATH = "/InContactAPI/services/v23.0/agent-sessions/{session_id}/interactions/{contact_id}/custom-data"
 DEFAULT_TOKEN_LIFETIME_S = 3600.0
@@ -50,18 +50,13 @@ class CxoneAccessKeyMinter:
 
     async def __call__(self) -> IssuedToken:
         try:
-            response = await self._http.post(self._token_url, data=self._form, auth=self._client)
-        except httpx.HTTPError as error:
-            raise CxoneError(f"CXone's token endpoint is unreachable ({type(error).__name__})") from None
-        if response.status_code != 200:
-            raise CxoneError(f"CXone's token endpoint answered {response.status_code}")
-        try:
-            body = response.json()
-            value = str(body["access_token"])
+            body = await request_token(self._http, self._token_url, self._form, auth=self._client)
             lifetime = float(body.get("expires_in", DEFAULT_TOKEN_LIFETIME_S))
-        except (ValueError, KeyError, TypeError):
-            raise CxoneError("CXone's token endpoint gave no access_token") from None
-        return IssuedToken(value, lifetime)
+        except TokenEndpointError as error:
+            raise CxoneError(f"CXone's {error}") from None
+        except (TypeError, ValueError):
+            raise CxoneError("CXone's token endpoint sent an unreadable expires_in") from None
+        return IssuedToken(str(body["access_token"]), lifetime)
 
 
 class CxoneClient:

@@ -9,6 +9,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
+
+import httpx
 
 DEFAULT_REFRESH_MARGIN_S = 600.0  # as NICE's own SDK does; tokens live about an hour
 
@@ -58,3 +61,27 @@ class TokenCache:
 
     def _fresh(self) -> bool:
         return bool(self._issued.value) and self._clock() < self._refresh_at
+
+
+class TokenEndpointError(Exception):
+    """The token endpoint gave no token: unreachable, refused the credentials, or answered nonsense."""
+
+
+async def request_token(
+    http: httpx.AsyncClient, url: str, form: dict[str, str], auth: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """POST an OAuth token request (form-encoded); the answer's JSON, which holds an ``access_token``."""
+    try:
+        response = await http.post(url, data=form, auth=httpx.BasicAuth(*auth) if auth else httpx.USE_CLIENT_DEFAULT)
+    except httpx.HTTPError as error:
+        raise TokenEndpointError(f"token endpoint unreachable ({type(error).__name__})") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code != 200:
+        code = body.get("error", "") if isinstance(body, dict) else ""
+        raise TokenEndpointError(f"token endpoint refused the credentials: {response.status_code} {code}".strip())
+    if not isinstance(body, dict) or not body.get("access_token"):
+        raise TokenEndpointError("token endpoint answered without an access_token")
+    return body

@@ -12,7 +12,7 @@ from typing import Protocol
 import httpx
 import jwt
 
-from ..tokens import IssuedToken, TokenCache
+from ..tokens import IssuedToken, TokenCache, TokenEndpointError, request_token
 from .base import CrmError
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -114,20 +114,9 @@ class SalesforceTokenEndpoint:
 
     async def __call__(self) -> IssuedToken:
         try:
-            response = await self._http.post(f"{self._login_url}/services/oauth2/token", data=self._form())
-        except httpx.HTTPError as error:
-            raise CrmError(f"salesforce token endpoint unreachable: {type(error).__name__}") from None
-        if response.status_code != 200:
-            raise CrmError(f"salesforce refused the proxy's credentials: {_oauth_error(response)}")
-        try:
-            body = response.json()
-            return IssuedToken(str(body["access_token"]), self._lifetime_s, str(body["instance_url"]))
-        except (ValueError, KeyError, TypeError):
-            raise CrmError("salesforce token endpoint sent no access_token and instance_url") from None
-
-
-def _oauth_error(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("error", response.status_code))
-    except ValueError:
-        return str(response.status_code)
+            body = await request_token(self._http, f"{self._login_url}/services/oauth2/token", self._form())
+        except TokenEndpointError as error:
+            raise CrmError(f"salesforce {error}") from None
+        if not body.get("instance_url"):
+            raise CrmError("salesforce token endpoint answered without an instance_url")
+        return IssuedToken(str(body["access_token"]), self._lifetime_s, str(body["instance_url"]))
