@@ -97,6 +97,10 @@ def demo_cxone_settings(port: int) -> dict[str, object]:
     }
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through run_demo's `finally`, which stops the demo CRM
+
+
 def run_demo(settings: Settings) -> None:
     crm_port = free_port(settings.host)
     token = secrets.token_urlsafe(32)
@@ -113,6 +117,9 @@ def run_demo(settings: Settings) -> None:
         str(database),
     ]
     child = subprocess.Popen(command, env={**os.environ, "DEMO_CRM_TOKEN": token})
+    # uvicorn shuts down on SIGTERM and then re-raises it, which would end this process before the
+    # `finally` below: this handler is what the re-raised signal reaches, so the CRM goes down with us.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         crm_url = f"http://{settings.host}:{crm_port}"
         try:
