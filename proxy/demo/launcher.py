@@ -1,5 +1,7 @@
 """``python -m proxy --demo``: start the demo CRM service, then the proxy with the simulated desktop."""
 
+import ctypes
+import ctypes.util
 import os
 import secrets
 import signal
@@ -17,6 +19,7 @@ from ..app import create_app
 from ..settings import Settings
 
 CRM_START_DEADLINE_S = 20.0
+PR_SET_PDEATHSIG = 1  # prctl(2)
 STOP_GRACE_S = 5.0
 
 
@@ -97,6 +100,13 @@ def demo_cxone_settings(port: int) -> dict[str, object]:
     }
 
 
+def _die_with_parent() -> None:
+    """In the demo CRM's process, before it runs: Linux ends it when the launcher dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through run_demo's `finally`, which stops the demo CRM
 
@@ -116,7 +126,7 @@ def run_demo(settings: Settings) -> None:
         "--db",
         str(database),
     ]
-    child = subprocess.Popen(command, env={**os.environ, "DEMO_CRM_TOKEN": token})
+    child = subprocess.Popen(command, env={**os.environ, "DEMO_CRM_TOKEN": token}, preexec_fn=_die_with_parent)
     # uvicorn shuts down on SIGTERM and then re-raises it, which would end this process before the
     # `finally` below: this handler is what the re-raised signal reaches, so the CRM goes down with us.
     signal.signal(signal.SIGTERM, _exit_on_signal)

@@ -27,7 +27,7 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 def test_stopping_the_demo_stops_its_crm(tmp_path: Path, stop_signal: signal.Signals) -> None:
     port = free_port("127.0.0.1")
     demo = subprocess.Popen(
