@@ -108,7 +108,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
 
 @dataclass
 class Desktop:
-    """The simulated CXone Agent desktop with the panel in its iframe."""
+    """The simulated CXone Agent desktop with the panel in its iframe.
+
+    Predicates for ``wait_for_function`` are always functions (``"() => ..."``): Playwright compiles a bare
+    expression with eval inside the page once it has to poll, which the desktop's CSP (rightly) refuses."""
 
     page: Page
     server: DemoServer

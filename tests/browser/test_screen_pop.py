@@ -130,7 +130,7 @@ def test_messages_from_a_foreign_origin_are_ignored(ready_desktop: Desktop) -> N
 
     with ready_desktop.page.expect_console_message(refusal, timeout=10_000):
         ready_desktop.call("injectFromForeignSite", [raw_ring("900010", "+14155550123")])
-    ready_desktop.page.wait_for_function("desktop.foreignSends === 1")
+    ready_desktop.page.wait_for_function("() => desktop.foreignSends === 1")
     ready_desktop.call("setAgentState", "Unavailable", "Sentinel")
     ready_desktop.wait_agent_text("Unavailable (Sentinel)")
     assert ready_desktop.attribute("data-state") == "idle"
@@ -152,7 +152,7 @@ def test_an_event_sent_before_python_is_ready_is_handled_once_it_is(desktop: Des
     with desktop.page.expect_request("**/pyscript/core.js", timeout=30_000):
         desktop.open()
         desktop.page.wait_for_function(
-            "desktop.messages.some((m) => m.data && m.data.messageType === 'RegisterForClientEvents')"
+            "() => desktop.messages.some((m) => m.data && m.data.messageType === 'RegisterForClientEvents')"
         )
         contact_id = desktop.ring("+14155550123")
         assert desktop.attribute("data-state") == "booting"
@@ -204,7 +204,7 @@ def test_a_panel_that_registered_before_the_desktop_listened_registers_again(des
     desktop.page.goto(desktop.server.desktop_url + "?loseRegistrations=1")
     desktop.page.on("request", lambda request: desktop.requests.append(request))
     desktop.wait_ready()
-    desktop.page.wait_for_function("desktop.subscriberCount() === 1", timeout=10_000)
+    desktop.page.wait_for_function("() => desktop.subscriberCount() === 1", timeout=10_000)
     registrations = desktop.page.evaluate(
         "desktop.messages.filter((m) => m.data.messageType === 'RegisterForClientEvents').length"
     )

@@ -21,7 +21,9 @@ READY_TIMEOUT_MS = 90_000
 
 def _mark_time(target: Page | Frame, mark: str) -> float:
     """Milliseconds from the document's navigation start to the ready mark."""
-    target.wait_for_function(f"performance.getEntriesByName('{mark}').length > 0", timeout=READY_TIMEOUT_MS)
+    target.wait_for_function(
+        "(mark) => performance.getEntriesByName(mark).length > 0", arg=mark, timeout=READY_TIMEOUT_MS
+    )
     return float(target.evaluate(f"performance.getEntriesByName('{mark}')[0].startTime"))
 
 
