@@ -82,9 +82,9 @@ $(BOTTLECRM)/venv/.stamp: tests/live/bottlecrm-requirements.txt
 
 $(BOTTLECRM)/template.sqlite3: $(BOTTLECRM)/venv/.stamp tests/live/bottlecrm_settings.py
 	rm -f $@.tmp
-	BOTTLECRM_DB=$(CURDIR)/$@.tmp PYTHONPATH=$(CURDIR)/tests/live SECRET_KEY=migrate-only-$$$$-0123456789abcdefghijklmnop \
-	    DEBUG=True ENV_TYPE=dev DJANGO_SETTINGS_MODULE=bottlecrm_settings \
-	    $(BOTTLECRM)/venv/bin/django-admin migrate --verbosity 0
+	cd $(BOTTLECRM) && BOTTLECRM_DB=$(CURDIR)/$@.tmp PYTHONPATH=$(CURDIR)/tests/live \
+	    SECRET_KEY=migrate-only-$$$$-0123456789abcdefghijklmnop DEBUG=True ENV_TYPE=dev \
+	    DJANGO_SETTINGS_MODULE=bottlecrm_settings venv/bin/django-admin migrate --verbosity 0
 	mv $@.tmp $@
 
 clean:

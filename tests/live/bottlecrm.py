@@ -63,6 +63,7 @@ def start_bottlecrm(workdir: Path) -> LiveBottleCrm:
     with log.open("ab") as output:
         process = subprocess.Popen(
             [str(DJANGO_ADMIN), "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=workdir,  # BottleCRM writes server.log and security_audit.log where it runs
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -71,7 +72,7 @@ def start_bottlecrm(workdir: Path) -> LiveBottleCrm:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_answering(url, process, log)
-        token = _personal_access_token(url, env)
+        token = _personal_access_token(url, env, workdir)
     except BaseException:
         stop_group(process)
         raise
@@ -91,9 +92,14 @@ def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path)
     raise BottleCrmUnavailable(f"BottleCRM did not answer within {START_DEADLINE_S} s")
 
 
-def _personal_access_token(url: str, env: dict[str, str]) -> str:
+def _personal_access_token(url: str, env: dict[str, str], workdir: Path) -> str:
     minted = subprocess.run(
-        [str(DJANGO_ADMIN), "devlogin", AGENT_EMAIL, "--create"], env=env, capture_output=True, text=True, check=True
+        [str(DJANGO_ADMIN), "devlogin", AGENT_EMAIL, "--create"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     tokens = dict(
         line.split(":", 1) for line in minted.splitlines() if line.startswith(("access_token", "refresh_token"))

@@ -298,6 +298,8 @@ async def test_bottlecrm_refused_token_is_an_error(bottlecrm_server: LiveBottleC
     with pytest.raises(CrmError, match="refused the proxy's credentials"):
         await BottleCrmAdapter(transport, {}, "US").ready()
     await http.aclose()
+    repo = Path(__file__).resolve().parents[2]
+    assert not (repo / "server.log").exists() and not (repo / "security_audit.log").exists()  # its logs stay in tmp
 
 
 # ----- mutual TLS -----
