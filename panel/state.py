@@ -41,7 +41,7 @@ from .lookup import LOOKUP_DEADLINE_S, LookupFound, LookupOutcome, lookup_key, l
 from .models import AgentStatus, CrmContact, Direction, Interaction, InteractionState, NewContact
 from .origins import OriginPattern, origin_allowed
 from .outbox import MAX_ENTRIES, EntryKind, EntryStatus, OutboxEntry, action_key, after_failure
-from .report_models import REPORT_KINDS, CrmActionReport, CrmContextReport
+from .report_models import REPORT_KINDS
 
 POP_STATES = frozenset({InteractionState.RINGING, InteractionState.DIALING, InteractionState.CONNECTED})
 MAX_CONTEXTS = 32  # far above any agent's concurrent contacts; bounds memory if closes are missed
@@ -301,7 +301,7 @@ def _report_action(state: PanelState, entry: OutboxEntry, effects: list[Effect])
         "crm_id": entry.payload["crm_id"],
         "action_key": entry.key,
     }
-    return _enqueue_report(state, CrmActionReport, report, "CXone telemetry", effects)
+    return _enqueue_report(state, "crm_action", report, "CXone telemetry", effects)
 
 
 def _attach_context(state: PanelState, interaction_id: str, effects: list[Effect]) -> PanelState:
@@ -320,23 +320,18 @@ def _attach_context(state: PanelState, interaction_id: str, effects: list[Effect
         "crm_id": context.crm_id,
         "context_version": version,
     }
-    return _enqueue_report(state, CrmContextReport, report, "CXone context", effects)
+    return _enqueue_report(state, "crm_context", report, "CXone context", effects)
 
 
 def _enqueue_report(
-    state: PanelState,
-    model: type[CrmActionReport | CrmContextReport],
-    fields: dict[str, object],
-    label: str,
-    effects: list[Effect],
+    state: PanelState, kind: str, fields: dict[str, object], label: str, effects: list[Effect]
 ) -> PanelState:
     """Validate a report as the proxy will, then queue it; a report CXone could not take is only logged."""
     try:
-        payload = model.model_validate(fields).model_dump(mode="json")
+        payload = REPORT_KINDS[kind].model_validate(fields).model_dump(mode="json")
     except ValidationError as error:
         effects.append(Log("warning", f"{label} for {fields['interaction_id']} not sent: {error.errors()[0]['msg']}"))
         return state
-    kind = next(name for name, known in REPORT_KINDS.items() if known is model)
     return _enqueue(state, kind, payload, label, effects, EntryKind.CXONE_REPORT)
 
 

@@ -1,18 +1,18 @@
 """``/crm/*``: what the panel asks of the CRM. Every route here sits behind RequireAgent."""
 
 import logging
-import math
 import re
 
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from panel.models import ContactLookup, NewContact
 
 from .crm.base import CrmAdapter, CrmError, CrmThrottled, CrmTimeout
 from .drafts import CONTACT_ID_PATTERN
+from .idempotent_requests import try_again_later
 from .logs import bind_contact_id
 from .metrics import ProxyMetrics
 from .phone import InvalidPhoneNumber, to_e164
@@ -20,12 +20,9 @@ from .phone import InvalidPhoneNumber, to_e164
 log = logging.getLogger("proxy.crm")
 
 
-def throttled(error: CrmThrottled) -> JSONResponse:
+def throttled(error: CrmThrottled) -> Response:
     """503 with Retry-After: the proxy holds requests back rather than piling them on a CRM at its limit."""
-    retry_after = str(max(1, math.ceil(error.retry_after_s)))
-    return JSONResponse(
-        {"error": "the CRM is busy; try again shortly"}, status_code=503, headers={"Retry-After": retry_after}
-    )
+    return try_again_later("the CRM is busy; try again shortly", error.retry_after_s, status_code=503)
 
 
 class CrmRoutes:
@@ -37,7 +34,7 @@ class CrmRoutes:
     def routes(self) -> list[Route]:
         return [Route("/contact", self.contact, methods=["GET"]), Route("/contacts", self.create, methods=["POST"])]
 
-    async def contact(self, request: Request) -> JSONResponse:
+    async def contact(self, request: Request) -> Response:
         """Look up the contacts for a caller number, normalised to E.164 first."""
         contact_id = request.query_params.get("contact_id", "")
         if contact_id and re.fullmatch(CONTACT_ID_PATTERN, contact_id) is None:
@@ -54,7 +51,7 @@ class CrmRoutes:
         self._count("found" if matches else "no_match")
         return JSONResponse(ContactLookup(key=key, matches=matches).model_dump(mode="json"))
 
-    def _failed(self, what: str, error: CrmError) -> JSONResponse:
+    def _failed(self, what: str, error: CrmError) -> Response:
         """The CRM gave no answer: 504 for a time-out, 503 with Retry-After when throttled, else 502."""
         if isinstance(error, CrmThrottled):
             self._count("throttled")
@@ -73,7 +70,7 @@ class CrmRoutes:
         if self._metrics is not None:
             self._metrics.lookups.labels(outcome).inc()
 
-    async def create(self, request: Request) -> JSONResponse:
+    async def create(self, request: Request) -> Response:
         """Create a contact for a caller nobody matched; the phone is normalised like lookups."""
         try:
             contact = NewContact.model_validate_json(await request.body())

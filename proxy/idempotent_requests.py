@@ -55,8 +55,8 @@ async def admit(request: Request, store: IdempotencyRecords, kind: str, model: t
     return Admitted(body, key)
 
 
-def try_again_later(message: str, retry_after_s: float) -> Response:
-    """429 with a whole-second ``Retry-After`` (at least 1), passing on an upstream's rate limit."""
+def try_again_later(message: str, retry_after_s: float, status_code: int = 429) -> Response:
+    """429 (or 503) with a whole-second ``Retry-After`` (at least 1), passing on an upstream's limit."""
     return JSONResponse(
-        {"error": message}, status_code=429, headers={"Retry-After": str(max(1, math.ceil(retry_after_s)))}
+        {"error": message}, status_code=status_code, headers={"Retry-After": str(max(1, math.ceil(retry_after_s)))}
     )

@@ -57,10 +57,6 @@ class MintedToken:
     def __init__(self, tokens: TokenCache) -> None:
         self._tokens = tokens
 
-    @property
-    def mints(self) -> int:
-        return self._tokens.mints
-
     async def current(self) -> Credential:
         issued = await self._tokens.issued()
         return Credential(issued.value, issued.base_url)
